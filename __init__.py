@@ -1,0 +1,66 @@
+"""fiftyone-labelstudio: annotate FiftyOne samples in Label Studio.
+
+This file is both the package ``fiftyone_labelstudio`` and the entry point
+of the FiftyOne plugin ``@fiftyone-labelstudio/labelstudio``. FiftyOne loads
+plugins under a synthetic module name; annotation runs, however, store the
+dotted path of the backend class and must reload in any process. So when
+loaded under another name, this file hands over to the package imported
+under its stable name, and every class lives there exactly once.
+"""
+
+import importlib
+import importlib.util
+import os
+import sys
+
+_STABLE_NAME = "fiftyone_labelstudio"
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _stable_package():
+    """Returns this directory imported as ``fiftyone_labelstudio``."""
+    module = sys.modules.get(_STABLE_NAME)
+    if module is not None:
+        return module
+
+    spec = importlib.util.find_spec(_STABLE_NAME)
+    if spec is not None and spec.origin and _same_file(spec.origin, __file__):
+        return importlib.import_module(_STABLE_NAME)
+
+    # Not installed (or another copy is): load this directory under the
+    # stable name so that dotted class paths resolve to this code
+    spec = importlib.util.spec_from_file_location(
+        _STABLE_NAME, __file__, submodule_search_locations=[_HERE]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_STABLE_NAME] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if __name__ == _STABLE_NAME:
+    __version__ = "0.1.0"
+
+    def register(p):
+        """Registers the plugin's operators and panels with FiftyOne."""
+        from .registration import register_all
+
+        register_all(p)
+
+    def use_backend():
+        """Makes ``backend="labelstudio"`` use this package's backend in
+        this process (equivalent to setting
+        ``FIFTYONE_LABELSTUDIO_CONFIG_CLS``)."""
+        from .backend import use_backend as _use_backend
+
+        _use_backend()
+
+else:
+    register = _stable_package().register

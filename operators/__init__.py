@@ -1,0 +1,3 @@
+"""The plugin's operators."""
+
+OPERATORS = []
