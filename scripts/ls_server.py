@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""Installs, starts and stops a local Label Studio server, headless.
+
+Standard library only, so it runs with any Python 3. Label Studio lives in
+its own virtualenv (its pins conflict with fiftyone's).
+
+    python scripts/ls_server.py install
+    eval "$(python scripts/ls_server.py start --port 18080 --data-dir D)"
+    python scripts/ls_server.py stop --data-dir D
+
+``start`` copies a pre-migrated data dir (built once by ``label-studio
+init``, ~30 s) so that a fresh server answers in ~4 s, sets a known admin
+login and legacy API token, waits until an authenticated API call succeeds,
+and prints shell exports (or JSON with ``--json``).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+LS_VERSION = "1.23.2"
+HOME = os.environ.get(
+    "FIFTYONE_LABELSTUDIO_HOME",
+    os.path.expanduser("~/.local/share/fiftyone-labelstudio"),
+)
+DEFAULT_VENV = os.path.join(HOME, "ls-venv")
+TEMPLATE_DIR = os.path.join(HOME, "ls-template-%s" % LS_VERSION)
+USERNAME = "admin@example.com"
+PASSWORD = "admin12345"
+DEFAULT_TOKEN = "fols0123456789abcdef0123456789abcdef0123"
+
+# Label Studio reads these unprefixed variables too (HOST ends up in URLs)
+_UNSET_VARS = ("USERNAME", "PASSWORD", "HOST", "PORT", "DEBUG")
+
+
+def log(msg):
+    print("[ls_server] %s" % msg, file=sys.stderr, flush=True)
+
+
+def _bin(venv, name):
+    return os.path.join(venv, "bin", name)
+
+
+def install(venv=DEFAULT_VENV):
+    """Creates the Label Studio virtualenv unless it already works."""
+    exe = _bin(venv, "label-studio")
+    if os.path.exists(exe):
+        return exe
+    log("installing label-studio %s into %s (a few minutes)" % (LS_VERSION, venv))
+    os.makedirs(os.path.dirname(venv), exist_ok=True)
+    subprocess.check_call([sys.executable, "-m", "venv", venv])
+    pip = [_bin(venv, "python"), "-m", "pip", "install", "-q"]
+    subprocess.check_call(pip + ["--upgrade", "pip"])
+    subprocess.check_call(pip + ["label-studio==%s" % LS_VERSION])
+    return exe
+
+
+def _server_env(data_dir, files_root):
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET_VARS}
+    env.update(
+        LABEL_STUDIO_BASE_DATA_DIR=data_dir,
+        LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED="true",
+        LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=files_root,
+        LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
+        LATEST_VERSION_CHECK="false",
+        COLLECT_ANALYTICS="false",
+        SENTRY_DSN="",
+        FRONTEND_SENTRY_DSN="",
+        LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="false",
+    )
+    return env
+
+
+def _build_template(venv):
+    """Runs the ~30 s migrations once; later servers copy the result."""
+    if os.path.exists(os.path.join(TEMPLATE_DIR, "label_studio.sqlite3")):
+        return
+    log("building a pre-migrated data dir (once, ~30 s)")
+    tmp = TEMPLATE_DIR + ".tmp%d" % os.getpid()
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    files_root = os.path.join(tmp, "files")
+    os.makedirs(files_root)
+    cmd = [
+        _bin(venv, "label-studio"),
+        "init",
+        "--data-dir",
+        tmp,
+        "--username",
+        USERNAME,
+        "--password",
+        PASSWORD,
+        "--user-token",
+        DEFAULT_TOKEN,
+        "--enable-legacy-api-token",
+        "--no-browser",
+    ]
+    subprocess.run(
+        cmd,
+        env=_server_env(tmp, files_root),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp,
+        check=True,
+        timeout=600,
+    )
+    shutil.rmtree(files_root, ignore_errors=True)
+    try:
+        os.rename(tmp, TEMPLATE_DIR)
+    except OSError:  # built concurrently by another process
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _set_token(data_dir, token):
+    db = sqlite3.connect(os.path.join(data_dir, "label_studio.sqlite3"))
+    with db:
+        db.execute("UPDATE authtoken_token SET key = ?", (token,))
+    db.close()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_busy(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _whoami(url, token):
+    req = urllib.request.Request(
+        url + "/api/current-user/whoami",
+        headers={"Authorization": "Token %s" % token},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _version(url):
+    try:
+        with urllib.request.urlopen(url + "/api/version", timeout=5) as r:
+            return json.load(r).get("release")
+    except Exception:
+        return None
+
+
+def start(port, data_dir, files_root=None, token=DEFAULT_TOKEN, venv=None):
+    """Starts a server and returns its connection info once it answers."""
+    venv = venv or DEFAULT_VENV
+    install(venv)
+    if not 6 <= len(token) <= 40:
+        raise SystemExit("token must be 6 to 40 characters")
+    port = port or _free_port()
+    if _port_busy(port):
+        # Label Studio would silently move to another port
+        raise SystemExit("port %d is busy" % port)
+
+    data_dir = os.path.abspath(data_dir)
+    files_root = os.path.abspath(files_root or os.path.join(data_dir, "files"))
+    if not os.path.exists(os.path.join(data_dir, "label_studio.sqlite3")):
+        _build_template(venv)
+        os.makedirs(os.path.dirname(data_dir) or ".", exist_ok=True)
+        shutil.copytree(TEMPLATE_DIR, data_dir, dirs_exist_ok=True)
+    _set_token(data_dir, token)
+    os.makedirs(files_root, exist_ok=True)
+
+    cmd = [
+        _bin(venv, "label-studio"),
+        "start",
+        "--no-browser",
+        "--data-dir",
+        data_dir,
+        "--internal-host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "WARNING",
+    ]
+    logf = open(os.path.join(data_dir, "ls.log"), "ab")
+    proc = subprocess.Popen(
+        cmd,
+        env=_server_env(data_dir, files_root),
+        stdin=subprocess.DEVNULL,
+        stdout=logf,
+        stderr=subprocess.STDOUT,
+        cwd=data_dir,
+        start_new_session=True,
+    )
+    logf.close()
+    with open(os.path.join(data_dir, "ls.pid"), "w") as f:
+        f.write(str(proc.pid))
+
+    url = "http://127.0.0.1:%d" % port
+    deadline = time.time() + 180
+    status = None
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(
+                "Label Studio exited (code %s); see %s/ls.log"
+                % (proc.returncode, data_dir)
+            )
+        status = _whoami(url, token)
+        if status == 200:
+            break
+        time.sleep(0.5)
+    else:
+        stop(data_dir)
+        raise SystemExit(
+            "Label Studio did not answer an authenticated call within "
+            "180 s (last status %s); see %s/ls.log" % (status, data_dir)
+        )
+    return {
+        "url": url,
+        "token": token,
+        "pid": proc.pid,
+        "port": port,
+        "data_dir": data_dir,
+        "files_root": files_root,
+        "username": USERNAME,
+        "password": PASSWORD,
+        "version": _version(url),
+    }
+
+
+def stop(data_dir, timeout=15):
+    """Stops the server started in ``data_dir`` (by its PID)."""
+    pid_file = os.path.join(os.path.abspath(data_dir), "ls.pid")
+    try:
+        with open(pid_file) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return False
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            try:  # reap when we are the parent
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.2)
+        else:
+            continue
+        break
+    os.remove(pid_file)
+    return True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_install = sub.add_parser("install", help="create the Label Studio venv")
+    p_install.add_argument("--venv", default=DEFAULT_VENV)
+    p_start = sub.add_parser("start", help="start a server")
+    p_start.add_argument("--port", type=int, default=0)
+    p_start.add_argument("--data-dir", required=True)
+    p_start.add_argument("--files-root", default=None)
+    p_start.add_argument("--token", default=DEFAULT_TOKEN)
+    p_start.add_argument("--venv", default=DEFAULT_VENV)
+    p_start.add_argument("--json", action="store_true")
+    p_stop = sub.add_parser("stop", help="stop a server")
+    p_stop.add_argument("--data-dir", required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "install":
+        install(args.venv)
+        _build_template(args.venv)
+    elif args.command == "start":
+        info = start(
+            args.port, args.data_dir, args.files_root, args.token, args.venv
+        )
+        if args.json:
+            print(json.dumps(info))
+        else:
+            print(
+                "export LS_URL=%s LS_TOKEN=%s LS_PID=%s LS_FILES_ROOT=%s"
+                % (info["url"], info["token"], info["pid"], info["files_root"])
+            )
+    else:
+        stop(args.data_dir)
+
+
+if __name__ == "__main__":
+    main()
