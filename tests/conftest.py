@@ -1,0 +1,195 @@
+"""Test harness: a real Label Studio server, FiftyOne's real database.
+
+The environment is set before fiftyone is imported: a private database
+dir, this repository as the only plugin, and this package's backend behind
+``backend="labelstudio"``. A Label Studio server is started once per session
+(``scripts/ls_server.py``) unless ``FIFTYONE_LABELSTUDIO_URL`` and
+``FIFTYONE_LABELSTUDIO_API_KEY`` point at an existing one.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TMP = tempfile.mkdtemp(prefix="fols-tests-")
+_PLUGINS_DIR = os.path.join(_TMP, "plugins")
+os.makedirs(_PLUGINS_DIR)
+os.symlink(REPO, os.path.join(_PLUGINS_DIR, "fiftyone-labelstudio"))
+
+os.environ["FIFTYONE_DATABASE_DIR"] = os.path.join(_TMP, "fiftyone-db")
+os.environ["FIFTYONE_PLUGINS_DIR"] = _PLUGINS_DIR
+os.environ["FIFTYONE_DO_NOT_TRACK"] = "true"
+os.environ["FIFTYONE_DATABASE_VALIDATION"] = "false"
+os.environ["FIFTYONE_LABELSTUDIO_CONFIG_CLS"] = (
+    "fiftyone_labelstudio.backend.LabelStudioBackendConfig"
+)
+
+# Names of skimage's bundled photographs (shipped in the wheel)
+PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "motorcycle_left"]
+
+_SERVER_INFO = {}
+
+
+class LabelStudioServer:
+    """Connection facts of the server the tests use."""
+
+    def __init__(self, url, api_key, files_root, version, data_dir=None):
+        self.url = url
+        self.api_key = api_key
+        self.files_root = files_root
+        self.version = version
+        self.data_dir = data_dir
+        self.username = "admin@example.com"
+        self.password = "admin12345"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = item.path.relative_to(REPO).parts
+        if len(parts) > 1 and parts[1] in ("unit", "integration", "browser"):
+            item.add_marker(getattr(pytest.mark, parts[1]))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SERVER_INFO:
+        terminalreporter.write_line(
+            "Label Studio server used: version %(version)s at %(url)s"
+            % _SERVER_INFO
+        )
+
+
+def _start_server():
+    data_dir = os.path.join(_TMP, "label-studio")
+    out = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO, "scripts", "ls_server.py"),
+            "start",
+            "--data-dir",
+            data_dir,
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    import json
+
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def ls_server():
+    """A real Label Studio server (started here, or the one in the env)."""
+    url = os.environ.get("FIFTYONE_LABELSTUDIO_URL")
+    key = os.environ.get("FIFTYONE_LABELSTUDIO_API_KEY")
+    started = None
+    if url and key:
+        files_root = os.environ.get("FIFTYONE_LABELSTUDIO_FILES_ROOT")
+    else:
+        started = _start_server()
+        url, key = started["url"], started["token"]
+        files_root = started["files_root"]
+        os.environ["FIFTYONE_LABELSTUDIO_URL"] = url
+        os.environ["FIFTYONE_LABELSTUDIO_API_KEY"] = key
+
+    from fiftyone_labelstudio.client import LabelStudioClient
+
+    version = LabelStudioClient(url, key).check().get("version")
+    server = LabelStudioServer(
+        url,
+        key,
+        files_root,
+        version,
+        data_dir=started and started["data_dir"],
+    )
+    _SERVER_INFO.update(url=url, version=version)
+    yield server
+    if started:
+        subprocess.run(
+            [
+                sys.executable,
+                os.path.join(REPO, "scripts", "ls_server.py"),
+                "stop",
+                "--data-dir",
+                started["data_dir"],
+            ],
+            check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def ls_client(ls_server):
+    from fiftyone_labelstudio.client import LabelStudioClient
+
+    return LabelStudioClient(ls_server.url, ls_server.api_key)
+
+
+@pytest.fixture
+def ls_projects_guard(ls_client):
+    """Deletes every Label Studio project a test created."""
+    before = {p["id"] for p in ls_client.list_projects()}
+    yield
+    for project in ls_client.list_projects():
+        if project["id"] not in before:
+            try:
+                ls_client.delete_project(project["id"])
+            except Exception:
+                pass
+
+
+@pytest.fixture
+def dataset():
+    """A fresh, non-persistent FiftyOne dataset, deleted afterwards."""
+    import fiftyone as fo
+
+    ds = fo.Dataset("fols-test-" + uuid.uuid4().hex[:10])
+    yield ds
+    if fo.dataset_exists(ds.name):
+        ds.delete()
+
+
+def _write_photos(dirname, fmt_cycle=("jpg", "png")):
+    import numpy as np
+    from PIL import Image
+    import skimage.data
+
+    os.makedirs(dirname, exist_ok=True)
+    paths = []
+    for i, name in enumerate(PHOTOS):
+        img = np.asarray(getattr(skimage.data, name)())
+        ext = fmt_cycle[i % len(fmt_cycle)]
+        path = os.path.join(dirname, "%s.%s" % (name, ext))
+        Image.fromarray(img).save(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def sample_images():
+    """Real photographs as image files outside the server's file root."""
+    return _write_photos(os.path.join(_TMP, "images"))
+
+
+@pytest.fixture(scope="session")
+def local_images(ls_server):
+    """The same photographs under the server's local-files document root."""
+    if not ls_server.files_root:
+        pytest.fail(
+            "FIFTYONE_LABELSTUDIO_FILES_ROOT must name the server's "
+            "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT for local-storage tests"
+        )
+    return _write_photos(os.path.join(ls_server.files_root, "fols-images"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # the database dir stays: mongod stops only when this process exits
+    for name in ("images", "label-studio", "plugins"):
+        shutil.rmtree(os.path.join(_TMP, name), ignore_errors=True)
