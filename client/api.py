@@ -1,0 +1,208 @@
+"""`LabelStudioClient`: every call the project makes to Label Studio."""
+
+from typing import Callable, Iterable, Optional, Sequence
+
+from .. import constants
+from . import auth, exports, storage, tasks, uploads
+from .transport import Transport
+
+# Projects per page when listing (the server's default page is 30)
+PROJECTS_PAGE_SIZE = 100
+
+
+class LabelStudioClient:
+    """A Label Studio server reached with one API key.
+
+    `api_key` is a legacy token or a personal access token. Errors are
+    `LabelStudioError` subclasses whose messages never contain the key.
+    """
+
+    def __init__(self, url: str, api_key: str, timeout: float = 600):
+        self._transport = Transport(url, api_key, timeout=timeout)
+        self.url = self._transport.url
+        # Why the server last refused a local storage (None if it did not)
+        self.storage_refusal: Optional[str] = None
+
+    def __repr__(self) -> str:
+        return "LabelStudioClient(%r)" % self.url
+
+    def __enter__(self) -> "LabelStudioClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    @property
+    def sdk(self):
+        """The underlying label_studio_sdk `LabelStudio` (for tests)."""
+        return self._transport.sdk
+
+    @property
+    def uses_personal_access_token(self) -> bool:
+        return self._transport.uses_personal_access_token
+
+    # -- server and users -------------------------------------------------
+
+    def whoami(self) -> dict:
+        return self._transport.json(
+            "GET", "api/current-user/whoami", "identify the API key's user"
+        )
+
+    def version(self) -> str:
+        answer = self._transport.json(
+            "GET", "api/version", "read the server version"
+        )
+        return str(answer.get("release") or answer.get("version") or "")
+
+    def check(self) -> dict:
+        """`{"url", "version", "user": {id, email, username}}`; raises a
+        clear LabelStudioError when the server or the key does not work."""
+        version = self.version()
+        user = self.whoami()
+        return {
+            "url": self.url,
+            "version": version,
+            "user": {k: user.get(k) for k in ("id", "email", "username")},
+        }
+
+    def list_users(self) -> dict:
+        """`{user id: {"email", "username", "first_name", "last_name"}}`."""
+        users = self._transport.json(
+            "GET", "api/users/", "list the users of the organization"
+        )
+        if isinstance(users, dict):
+            users = users.get("results", [])
+        keys = ("email", "username", "first_name", "last_name")
+        return {int(u["id"]): {k: u.get(k, "") for k in keys} for u in users}
+
+    # -- projects ---------------------------------------------------------
+
+    def project_url(self, project_id: int) -> str:
+        return "%s/projects/%d/data" % (self.url, project_id)
+
+    def create_project(self, title: str, label_config: str, **opts) -> dict:
+        return self._transport.json(
+            "POST",
+            "api/projects/",
+            "create project %r" % title,
+            json={"title": title, "label_config": label_config, **opts},
+            retries=0,
+        )
+
+    def get_project(self, project_id: int) -> dict:
+        return self._transport.json(
+            "GET",
+            "api/projects/%d/" % project_id,
+            "get project %d" % project_id,
+        )
+
+    def update_project(self, project_id: int, **fields) -> dict:
+        return self._transport.json(
+            "PATCH",
+            "api/projects/%d/" % project_id,
+            "update project %d" % project_id,
+            json=fields,
+            retries=0,
+        )
+
+    def delete_project(self, project_id: int) -> None:
+        """Deletes the project with all its tasks (one request)."""
+        self._transport.request(
+            "DELETE",
+            "api/projects/%d/" % project_id,
+            "delete project %d" % project_id,
+            retries=0,
+        )
+
+    def list_projects(self, title: Optional[str] = None) -> list:
+        """All projects (with exactly this title, if given), by page."""
+        projects, page = [], 1
+        params = {"page_size": PROJECTS_PAGE_SIZE}
+        if title is not None:
+            params["title"] = title  # server filter is "contains"
+        while True:
+            answer = self._transport.json(
+                "GET",
+                "api/projects/",
+                "list projects",
+                params={**params, "page": page},
+            )
+            projects.extend(answer.get("results", []))
+            if not answer.get("next"):
+                break
+            page += 1
+        if title is not None:
+            projects = [p for p in projects if p.get("title") == title]
+        return projects
+
+    # -- media and tasks --------------------------------------------------
+
+    def upload_files(
+        self,
+        project_id: int,
+        paths: Sequence[str],
+        progress: Optional[Callable[[int], None]] = None,
+    ) -> list:
+        """Media URLs of the uploaded local files, in order; no tasks."""
+        return uploads.upload_files(
+            self._transport, project_id, paths, progress=progress
+        )
+
+    def import_tasks(
+        self,
+        project_id: int,
+        tasks_json: Sequence[dict],
+        batch_size: int = constants.IMPORT_BATCH_SIZE,
+        progress: Optional[Callable[[int], None]] = None,
+    ) -> list:
+        """Task ids of the imported tasks, in order; never retried."""
+        return tasks.import_tasks(
+            self._transport, project_id, tasks_json, batch_size, progress
+        )
+
+    def export_tasks(
+        self, project_id: int, ids: Optional[Iterable[int]] = None
+    ) -> list:
+        """Every task with annotations and full prediction objects."""
+        return exports.export_tasks(self._transport, project_id, ids)
+
+    def task_count(self, project_id: int) -> int:
+        return tasks.task_count(self._transport, project_id)
+
+    def delete_tasks(self, project_id: int, task_ids: Sequence[int]) -> int:
+        return tasks.delete_tasks(self._transport, project_id, task_ids)
+
+    # -- local files ------------------------------------------------------
+
+    def local_file_url(self, path: str, root: str) -> str:
+        """`/data/local-files/?d=<path relative to root>`."""
+        return storage.local_file_url(
+            path, root, prefix=self._transport.path_prefix
+        )
+
+    def create_local_storage(
+        self, project_id: int, path: str, title: str = "fiftyone"
+    ) -> Optional[int]:
+        """Storage id, or None when the server refuses to serve `path`
+        (the reason is kept in `self.storage_refusal`)."""
+        storage_id, self.storage_refusal = storage.create_local_storage(
+            self._transport, project_id, path, title
+        )
+        return storage_id
+
+    def delete_storage(self, storage_id: int) -> None:
+        storage.delete_storage(self._transport, storage_id)
+
+    # -- personal access tokens (tests, setup) ----------------------------
+
+    def create_personal_access_token(self) -> str:
+        return auth.create_personal_access_token(self._transport)
+
+    def revoke_personal_access_token(self, token: str) -> None:
+        auth.revoke_personal_access_token(self._transport, token)
+
+    def set_legacy_tokens_enabled(self, enabled: bool) -> None:
+        auth.set_legacy_tokens_enabled(self._transport, enabled)

@@ -1,0 +1,126 @@
+"""Task import (never retried), counting and bulk deletion."""
+
+from typing import Callable, Optional, Sequence
+
+from .. import constants
+from . import errors
+from .transport import Transport
+
+# Task ids per bulk delete action (SQLite limits SQL variables)
+DELETE_BATCH_SIZE = 5000
+
+
+def task_count(transport: Transport, project_id: int) -> int:
+    project = transport.json(
+        "GET",
+        "api/projects/%d/" % project_id,
+        "count the tasks of project %d" % project_id,
+    )
+    return int(project["task_number"])
+
+
+def _count_or_none(transport: Transport, project_id: int) -> Optional[int]:
+    try:
+        return task_count(transport, project_id)
+    except errors.LabelStudioError:
+        return None
+
+
+def import_tasks(
+    transport: Transport,
+    project_id: int,
+    tasks: Sequence[dict],
+    batch_size: int = constants.IMPORT_BATCH_SIZE,
+    progress: Optional[Callable[[int], None]] = None,
+) -> list:
+    """Imports task JSON in batches; returns the new task ids in order.
+
+    Never retried: Label Studio on SQLite can answer 500 after it has
+    committed the tasks, so a retry would duplicate them. On a failure,
+    raises LabelStudioImportError with the ids imported so far and the
+    number of tasks the project holds now, for the caller to roll back.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    what = "import tasks into project %d" % project_id
+    task_ids = []
+    for start in range(0, len(tasks), batch_size):
+        batch = list(tasks[start : start + batch_size])
+        failure = None
+        try:
+            answer = transport.json(
+                "POST",
+                "api/projects/%d/import" % project_id,
+                what,
+                params={"return_task_ids": "true"},
+                json=batch,
+                retries=0,
+            )
+            new_ids = answer.get("task_ids") or []
+            if len(new_ids) != len(batch):
+                failure = errors.LabelStudioRequestError(
+                    "Label Studio created %d tasks for %d sent"
+                    % (len(new_ids), len(batch)),
+                    url=transport.url,
+                )
+        except errors.LabelStudioError as exc:
+            failure = exc
+        if failure is not None:
+            raise _import_failure(
+                transport, project_id, failure, task_ids, start, len(batch)
+            )
+        task_ids.extend(new_ids)
+        if progress is not None:
+            progress(len(task_ids))
+    return task_ids
+
+
+def _import_failure(
+    transport: Transport,
+    project_id: int,
+    failure: errors.LabelStudioError,
+    imported: list,
+    start: int,
+    size: int,
+) -> errors.LabelStudioImportError:
+    count = _count_or_none(transport, project_id)
+    now = (
+        "the project now holds %d tasks" % count
+        if count is not None
+        else "the number of tasks in the project could not be read"
+    )
+    message = (
+        "%s. Tasks %d-%d were not confirmed, %d earlier tasks were "
+        "imported, and %s; the failed batch may have been committed "
+        "anyway. Delete the tasks of this run (or the project) before "
+        "trying again"
+        % (str(failure), start, start + size - 1, len(imported), now)
+    )
+    return errors.LabelStudioImportError(
+        message,
+        imported_task_ids=list(imported),
+        project_task_count=count,
+        url=transport.url,
+        status_code=failure.status_code,
+        detail=failure.detail,
+    )
+
+
+def delete_tasks(
+    transport: Transport, project_id: int, task_ids: Sequence[int]
+) -> int:
+    """Deletes tasks in bulk (Data Manager action); returns how many."""
+    deleted = 0
+    ids = [int(i) for i in task_ids]
+    for start in range(0, len(ids), DELETE_BATCH_SIZE):
+        chunk = ids[start : start + DELETE_BATCH_SIZE]
+        answer = transport.json(
+            "POST",
+            "api/dm/actions",
+            "delete %d tasks of project %d" % (len(chunk), project_id),
+            params={"id": "delete_tasks", "project": project_id},
+            json={"selectedItems": {"all": False, "included": chunk}},
+            retries=0,
+        )
+        deleted += int((answer or {}).get("processed_items", 0))
+    return deleted
