@@ -1,0 +1,170 @@
+"""Detection(s) <-> Label Studio ``RectangleLabels`` results.
+
+``bounding_box`` ``[x, y, w, h]`` (relative) maps to percent
+``x, y, width, height``. Label Studio rotates a rectangle by ``rotation``
+degrees clockwise around its top-left corner; FiftyOne has no rotated box,
+so the unrotated box stays in ``bounding_box`` and the angle lives in the
+Detection attribute ``rotation`` (sent back as the region rotation; a zero
+rotation is not stored as an attribute).
+
+What a region cannot carry:
+- ``confidence`` travels as the result ``score`` (kept when present);
+- ``index`` travels in the task-data hints (:func:`detection_hints`);
+- masks and other attributes are not sent. FiftyOne's merge only copies
+  ``label``, ``index``, ``bounding_box`` and ``mask`` (plus schema
+  attributes) onto existing labels, so the loaded Detection (``mask=None``,
+  no attributes) leaves the others untouched. Fields of type
+  ``detections`` whose labels have masks must be annotated as
+  ``instances`` instead, or the merge clears the masks.
+"""
+
+import fiftyone.core.labels as fol
+
+from .results import (
+    ResultError,
+    finite_or_none,
+    from_percent,
+    index_hint,
+    is_label_id,
+    new_label_id,
+    number,
+    percent,
+    region_label,
+    region_result,
+    report,
+    result_id,
+    result_score,
+    result_value,
+    to_percent,
+    with_index,
+)
+
+RESULT_TYPE = "rectanglelabels"
+ROTATION_ATTR = "rotation"
+
+
+def to_ls_detection(label, control: str, width: int, height: int) -> list:
+    """One ``rectanglelabels`` result (none for a box-less detection)."""
+    box = _box(label)
+    if box is None:
+        return []
+    x, y, w, h = (to_percent(v) for v in box)
+    value = {
+        "x": x,
+        "y": y,
+        "width": w,
+        "height": h,
+        "rotation": _rotation(label),
+        RESULT_TYPE: [str(label.label)],
+    }
+    return [
+        region_result(
+            label.id,
+            control,
+            RESULT_TYPE,
+            value,
+            width,
+            height,
+            score=label.confidence,
+        )
+    ]
+
+
+def to_ls_detections(labels, control: str, width: int, height: int) -> list:
+    """One result per Detection of a Detections (or list, or None)."""
+    results = []
+    for label in _as_list(labels):
+        results.extend(to_ls_detection(label, control, width, height))
+    return results
+
+
+def detection_hints(labels) -> dict:
+    """``{label id: hint}`` for what a region cannot carry.
+
+    ``index`` always; a detection without a usable box is not sent at all,
+    so ``{"empty": {"label": ...}}`` brings it back unchanged.
+    """
+    hints = {}
+    for label in _as_list(labels):
+        hint = index_hint(label)
+        if _box(label) is None and label.label is not None:
+            hint["empty"] = {"label": str(label.label)}
+        if hint:
+            hints[label.id] = hint
+    return hints
+
+
+def from_ls_detections(
+    results: list[dict],
+    hints: dict | None = None,
+    problems: list | None = None,
+) -> list[fol.Detection]:
+    """Detections from ``rectanglelabels`` results, ids kept."""
+    hints = hints or {}
+    labels = []
+    seen = set()
+    for result in results:
+        try:
+            label = _from_result(result, problems)
+        except ResultError as e:
+            report(problems, result, str(e))
+            continue
+        if label.id in seen:
+            report(problems, result, "duplicated region id")
+            continue
+        seen.add(label.id)
+        labels.append(with_index(label, hints.get(label.id)))
+    for label_id, hint in hints.items():
+        if "empty" in hint and label_id not in seen:
+            label = fol.Detection(label=hint["empty"].get("label"))
+            label.id = label_id
+            labels.append(with_index(label, hint))
+    return labels
+
+
+def _from_result(result, problems) -> fol.Detection:
+    value = result_value(result, RESULT_TYPE)
+    cls = region_label(value, RESULT_TYPE, problems, result)
+    x = percent(value.get("x"), "x")
+    y = percent(value.get("y"), "y")
+    w = percent(value.get("width"), "width")
+    h = percent(value.get("height"), "height")
+    if w < 0 or h < 0:
+        raise ResultError("negative width or height")
+    if x + w > 200.0 or y + h > 200.0:
+        raise ResultError("box reaches too far outside the image")
+    rotation = value.get("rotation", 0)
+    rotation = 0.0 if rotation is None else number(rotation, "rotation")
+    region_id = result_id(result)
+    label = fol.Detection(
+        label=cls,
+        bounding_box=[from_percent(v) for v in (x, y, w, h)],
+        confidence=result_score(result),
+    )
+    label.id = region_id if is_label_id(region_id) else new_label_id()
+    if rotation != 0:
+        label[ROTATION_ATTR] = rotation
+    return label
+
+
+def _box(label):
+    """The four finite box values, or None."""
+    box = getattr(label, "bounding_box", None)
+    if box is None or len(box) != 4:
+        return None
+    values = [finite_or_none(v) for v in box]
+    return None if None in values else values
+
+
+def _rotation(label) -> float:
+    return finite_or_none(getattr(label, ROTATION_ATTR, None)) or 0.0
+
+
+def _as_list(labels) -> list:
+    if labels is None:
+        return []
+    if isinstance(labels, fol.Detection):
+        return [labels]
+    if isinstance(labels, fol.Detections):
+        return list(labels.detections or [])
+    return list(labels)
