@@ -88,7 +88,10 @@ def detection_hints(labels) -> dict:
     for label in _as_list(labels):
         hint = index_hint(label)
         if _box(label) is None and label.label is not None:
-            hint["empty"] = {"label": str(label.label)}
+            hint["empty"] = {
+                "label": str(label.label),
+                "confidence": finite_or_none(label.confidence),
+            }
         if hint:
             hints[label.id] = hint
     return hints
@@ -116,7 +119,10 @@ def from_ls_detections(
         labels.append(with_index(label, hints.get(label.id)))
     for label_id, hint in hints.items():
         if "empty" in hint and label_id not in seen:
-            label = fol.Detection(label=hint["empty"].get("label"))
+            empty = hint["empty"]
+            label = fol.Detection(
+                label=empty.get("label"), confidence=empty.get("confidence")
+            )
             label.id = label_id
             labels.append(with_index(label, hint))
     return labels
