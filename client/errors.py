@@ -15,7 +15,9 @@ _KEY_HINT = (
 )
 LEGACY_DISABLED = "legacy token authentication has been disabled"
 # Anything that looks like an Authorization header value
-_AUTH_VALUE = re.compile(r"(?i)\b(token|bearer)\s+[A-Za-z0-9._\-]{8,}")
+_AUTH_VALUE = re.compile(
+    r"(?i)\b(token|bearer)\s+(?=[A-Za-z0-9._\-]*\d)[A-Za-z0-9._\-]{8,}"
+)
 
 
 class LabelStudioError(Exception):
