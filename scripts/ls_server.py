@@ -55,7 +55,10 @@ def install(venv=DEFAULT_VENV):
     exe = _bin(venv, "label-studio")
     if os.path.exists(exe):
         return exe
-    log("installing label-studio %s into %s (a few minutes)" % (LS_VERSION, venv))
+    log(
+        "installing label-studio %s into %s (a few minutes)"
+        % (LS_VERSION, venv)
+    )
     os.makedirs(os.path.dirname(venv), exist_ok=True)
     subprocess.check_call([sys.executable, "-m", "venv", venv])
     pip = [_bin(venv, "python"), "-m", "pip", "install", "-q"]

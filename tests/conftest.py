@@ -30,8 +30,25 @@ os.environ["FIFTYONE_LABELSTUDIO_CONFIG_CLS"] = (
     "fiftyone_labelstudio.backend.LabelStudioBackendConfig"
 )
 
-# Names of skimage's bundled photographs (shipped in the wheel)
-PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "motorcycle_left"]
+# skimage's bundled photographs (they ship in its wheel)
+PHOTO_FILES = {
+    "astronaut": "astronaut.png",
+    "coffee": "coffee.png",
+    "chelsea": "chelsea.png",
+    "rocket": "rocket.jpg",
+    "motorcycle_left": "motorcycle_left.png",
+}
+PHOTOS = list(PHOTO_FILES)
+
+
+def photo_path(name):
+    """Path of one of skimage's bundled photographs."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("skimage")
+    root = spec.submodule_search_locations[0]
+    return os.path.join(root, "data", PHOTO_FILES[name])
+
 
 _SERVER_INFO = {}
 
@@ -159,12 +176,17 @@ def dataset():
 def _write_photos(dirname, fmt_cycle=("jpg", "png")):
     import numpy as np
     from PIL import Image
-    import skimage.data
 
     os.makedirs(dirname, exist_ok=True)
     paths = []
     for i, name in enumerate(PHOTOS):
-        img = np.asarray(getattr(skimage.data, name)())
+        img = np.asarray(
+            Image.open(
+                os.path.join(
+                    os.path.dirname(skimage.data.__file__), PHOTO_FILES[name]
+                )
+            )
+        )
         ext = fmt_cycle[i % len(fmt_cycle)]
         path = os.path.join(dirname, "%s.%s" % (name, ext))
         Image.fromarray(img).save(path)
