@@ -4,6 +4,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
 from . import auth, exports, storage, tasks, uploads
+from .errors import LabelStudioConnectionError, LabelStudioNotFoundError
 from .transport import Transport
 
 # Projects per page when listing (the server's default page is 30)
@@ -60,7 +61,18 @@ class LabelStudioClient:
     def check(self) -> dict:
         """`{"url", "version", "user": {id, email, username}}`; raises a
         clear LabelStudioError when the server or the key does not work."""
-        version = self.version()
+        try:
+            version = self.version()
+        except LabelStudioNotFoundError:
+            version = None
+        if version is None:
+            # Something answers there, but not Label Studio
+            raise LabelStudioConnectionError(
+                "Cannot reach Label Studio at %s (the server there has no "
+                "/api/version; is it Label Studio?); start it or set "
+                "FIFTYONE_LABELSTUDIO_URL" % self.url,
+                url=self.url,
+            )
         user = self.whoami()
         return {
             "url": self.url,

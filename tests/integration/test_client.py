@@ -1,8 +1,10 @@
 """LabelStudioClient against a real Label Studio server (no mocks)."""
 
+import http.server
 import json
 import os
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -226,6 +228,31 @@ def test_unreachable_server(ls_server):
     msg = str(info.value)
     assert "Cannot reach Label Studio at %s" % url in msg
     assert "FIFTYONE_LABELSTUDIO_URL" in msg
+    _assert_no_secret(info.value, ls_server.api_key)
+
+
+def test_not_label_studio(ls_server):
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html><title>Nothing here</title></html>")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = "http://127.0.0.1:%d" % server.server_port
+        with pytest.raises(LabelStudioConnectionError) as info:
+            LabelStudioClient(url, ls_server.api_key).check()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "is it Label Studio?" in str(info.value)
     _assert_no_secret(info.value, ls_server.api_key)
 
 
