@@ -1,3 +1,21 @@
 """The plugin's operators."""
 
-OPERATORS = []
+from .load import LoadAnnotations
+from .manage import (
+    DeleteAnnotationRun,
+    GetAnnotationStatus,
+    LoadAnnotationView,
+    OpenInLabelStudio,
+    RenameAnnotationRun,
+)
+from .request import RequestAnnotations
+
+OPERATORS = [
+    RequestAnnotations,
+    LoadAnnotations,
+    GetAnnotationStatus,
+    LoadAnnotationView,
+    RenameAnnotationRun,
+    DeleteAnnotationRun,
+    OpenInLabelStudio,
+]

@@ -1,3 +1,5 @@
 """The plugin's panels."""
 
-PANELS = []
+from .runs_panel import LabelStudioRunsPanel
+
+PANELS = [LabelStudioRunsPanel]

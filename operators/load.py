@@ -1,0 +1,338 @@
+"""``load_annotations``: merge a run's Label Studio annotations back."""
+
+from dataclasses import dataclass, field
+
+import fiftyone.core.fields as fof
+import fiftyone.core.labels as fol
+import fiftyone.operators as foo
+import fiftyone.operators.types as types
+from fiftyone.operators.executor import ExecutionOptions
+
+from . import execution, forms, label_form, runs
+
+LATEST = "latest"
+UNEXPECTED = [
+    ("keep", "Keep", "Store them in new fields named after the run"),
+    ("ignore", "Ignore", "Drop them"),
+]
+# Label class a run's label type is stored as
+_CLS_OF_TYPE = {
+    "classification": fol.Classification,
+    "classifications": fol.Classifications,
+    "detection": fol.Detection,
+    "instance": fol.Detection,
+    "detections": fol.Detections,
+    "instances": fol.Detections,
+    "polyline": fol.Polyline,
+    "polygon": fol.Polyline,
+    "polylines": fol.Polylines,
+    "polygons": fol.Polylines,
+    "keypoint": fol.Keypoint,
+    "keypoints": fol.Keypoints,
+    "segmentation": fol.Segmentation,
+}
+
+
+@dataclass
+class Load:
+    ok: bool = False
+    anno_key: str = None
+    num_samples: int = 0
+    dest_field: dict = None
+    unexpected: str = "keep"
+    annotator: str = None
+    cleanup: bool = False
+    credentials: runs.Credentials = field(default=None, repr=False)
+
+
+class LoadAnnotations(execution.PythonCallable, foo.Operator):
+    @property
+    def config(self):
+        return foo.OperatorConfig(
+            name="load_annotations",
+            label="Label Studio: load annotations",
+            description="Merge a run's Label Studio annotations into the "
+            "dataset",
+            icon="download",
+            dynamic=True,
+            execute_as_generator=True,
+            allow_immediate_execution=True,
+            allow_delegated_execution=True,
+            resolve_execution_options_on_change=True,
+        )
+
+    def resolve_input(self, ctx):
+        inputs = types.Object()
+        build_load(ctx, inputs)
+        return types.Property(
+            inputs, view=types.View(label="Label Studio: load annotations")
+        )
+
+    def resolve_execution_options(self, ctx):
+        num = 0
+        key = ctx.params.get("anno_key")
+        if runs.is_our_run(ctx.dataset, key):
+            try:
+                num = len(ctx.dataset.load_annotation_view(key))
+            except Exception:
+                pass
+        return ExecutionOptions(
+            allow_immediate_execution=True,
+            allow_delegated_execution=True,
+            default_choice_to_delegated=execution.delegate_by_default(num),
+        )
+
+    def resolve_run_name(self, ctx):
+        return "Label Studio: load '%s'" % ctx.params.get("anno_key", "")
+
+    def execute(self, ctx):
+        load = build_load(ctx, types.Object())
+        if not load.ok:
+            raise ValueError("The load request is incomplete: check the form")
+
+        def work(report):
+            return _load(ctx, load, report)
+
+        return execution.run_work(ctx, work, _outputs, reload_dataset=True)
+
+    def resolve_output(self, ctx):
+        return _outputs(ctx.results or {})
+
+    def __call__(
+        self,
+        dataset,
+        anno_key,
+        dest_field=None,
+        unexpected="keep",
+        annotator=None,
+        cleanup=False,
+        delegate=False,
+        delegation_target=None,
+    ):
+        """Loads a run from Python; ``dest_field`` maps run fields to the
+        fields to write (default: the same fields)."""
+        params = dict(
+            anno_key=anno_key,
+            unexpected=unexpected,
+            annotator=annotator or LATEST,
+            cleanup=cleanup,
+        )
+        for name, dest in (dest_field or {}).items():
+            params[_dest_param(name)] = dest
+        return self._call(
+            dataset._root_dataset,
+            params,
+            delegate=delegate,
+            delegation_target=delegation_target,
+        )
+
+
+def _dest_param(name):
+    return "dest__" + label_form.field_key(name)
+
+
+def build_load(ctx, inputs) -> Load:
+    load = Load()
+    ok = True
+    load.credentials = forms.credentials(ctx, inputs)
+    ok &= load.credentials is not None
+
+    load.anno_key = key = forms.run_key(ctx, inputs)
+    if key is None:
+        load.ok = False
+        return load
+
+    summary = runs.run_summary(ctx.dataset, key)
+    load.num_samples = summary["num_samples"] or 0
+    inputs.view(
+        "run_notice",
+        types.Notice(
+            label="'%s': %s samples, fields %s"
+            % (
+                key,
+                summary["num_samples"],
+                ", ".join(summary["label_fields"]),
+            ),
+            description="Label Studio project: %s"
+            % (summary["project_url"] or "unknown"),
+        ),
+    )
+
+    schema = ctx.dataset.get_annotation_info(key).config.label_schema or {}
+    load.dest_field = {}
+    for name in sorted(schema):
+        dest, dest_ok = _dest_input(ctx, inputs, name, schema[name])
+        ok &= dest_ok
+        if dest_ok:
+            load.dest_field[name] = dest
+
+    choices = types.RadioGroup(orientation="horizontal")
+    for value, label, description in UNEXPECTED:
+        choices.add_choice(value, label=label, description=description)
+    inputs.enum(
+        "unexpected",
+        choices.values(),
+        default="keep",
+        required=False,
+        label="Labels of an unexpected type",
+        view=choices,
+    )
+    load.unexpected = ctx.params.get("unexpected") or "keep"
+
+    load.annotator = _annotator_input(ctx, inputs, load.credentials)
+
+    inputs.bool(
+        "cleanup",
+        default=False,
+        label="Delete the Label Studio project afterwards",
+        description="Removes its tasks and annotations from Label Studio "
+        "once they are in FiftyOne",
+        view=types.CheckboxView(),
+    )
+    load.cleanup = bool(ctx.params.get("cleanup", False))
+    load.ok = bool(ok)
+    return load
+
+
+def _dest_input(ctx, inputs, name, spec):
+    param = _dest_param(name)
+    prop = inputs.str(
+        param,
+        default=name,
+        required=False,
+        label="Write '%s' into" % name,
+        description="The field that receives the annotations of '%s'" % name,
+    )
+    dest = (ctx.params.get(param) or name).strip()
+    problem = _dest_problem(ctx.dataset, dest, spec.get("type"))
+    if problem:
+        prop.invalid = True
+        prop.error_message = problem
+        return None, False
+    return dest, True
+
+
+def _dest_problem(dataset, dest, label_type):
+    """Checks that hold whenever the load runs (also delegated, later)."""
+    if not label_form.NAME_RE.match(dest):
+        return "Use letters, digits and underscores, starting with a letter"
+    if not dataset.has_field(dest):
+        return None
+    field = dataset.get_field(dest)
+    if label_type == "scalar":
+        if isinstance(field, label_form.SCALAR_FIELD_TYPES):
+            return None
+        return "'%s' is not a scalar field" % dest
+    cls = _CLS_OF_TYPE.get(label_type)
+    if (
+        cls is not None
+        and isinstance(field, fof.EmbeddedDocumentField)
+        and issubclass(field.document_type, cls)
+    ):
+        return None
+    return "'%s' exists and does not hold %s labels" % (dest, label_type)
+
+
+def _annotator_input(ctx, inputs, credentials):
+    """Latest annotation, or one person's; the people come from Label
+    Studio (only the latest is offered if it cannot be reached)."""
+    choices = types.DropdownView()
+    choices.add_choice(LATEST, label="The latest annotation of each task")
+    if credentials is not None:
+        for email in _annotators(credentials):
+            choices.add_choice(email, label="Annotation by %s" % email)
+    current = ctx.params.get("annotator") or LATEST
+    if current not in choices.values():
+        choices.add_choice(current, label="Annotation by %s" % current)
+    inputs.enum(
+        "annotator",
+        choices.values(),
+        default=LATEST,
+        required=False,
+        label="Which annotation",
+        description="Tasks can have several annotations",
+        view=choices,
+    )
+    return None if current == LATEST else current
+
+
+def _annotators(credentials) -> list:
+    from ..client import LabelStudioClient
+
+    try:
+        client = LabelStudioClient(
+            credentials.url, credentials.api_key, timeout=5
+        )
+        return sorted(str(v) for v in client.list_users().values() if v)
+    except Exception:
+        return []
+
+
+def _load(ctx, load: Load, report) -> dict:
+    dataset = ctx.dataset
+    report(0.0, "Downloading annotations of '%s'" % load.anno_key, force=True)
+    kwargs = dict(load.credentials.kwargs())
+    if load.annotator:
+        kwargs["annotator"] = load.annotator
+    before = _label_counts(dataset, load.dest_field.values())
+    try:
+        dataset.load_annotations(
+            load.anno_key,
+            dest_field=load.dest_field or None,
+            unexpected=load.unexpected,
+            cleanup=load.cleanup,
+            progress=report.fiftyone_callback("Merging"),
+            **kwargs,
+        )
+    finally:
+        # the cached results hold the key: keep nothing secret in memory
+        dataset._annotation_cache.pop(load.anno_key, None)
+    stamp = runs.record_last_loaded(dataset, load.anno_key)
+    after = _label_counts(dataset, load.dest_field.values())
+    return {
+        "anno_key": load.anno_key,
+        "num_samples": load.num_samples,
+        "fields": [
+            {"field": f, "labels_before": before[f], "labels_after": after[f]}
+            for f in sorted(after)
+        ],
+        "annotator": load.annotator or LATEST,
+        "cleanup": load.cleanup,
+        "last_loaded": stamp,
+        "delegated": bool(ctx.delegated),
+    }
+
+
+def _label_counts(dataset, fields) -> dict:
+    counts = {}
+    for name in fields:
+        counts[name] = _count_labels(dataset, name)
+    return counts
+
+
+def _count_labels(dataset, name) -> int:
+    if not dataset.has_field(name):
+        return 0
+    field = dataset.get_field(name)
+    path = name
+    if isinstance(field, fof.EmbeddedDocumentField):
+        attr = label_form.LIST_ATTR.get(field.document_type)
+        if attr:
+            path = "%s.%s" % (name, attr)
+    try:
+        return int(dataset.count(path))
+    except Exception:
+        return 0
+
+
+def _outputs(result) -> types.Property:
+    outputs = types.Object()
+    outputs.str("anno_key", label="Annotation key")
+    outputs.int("num_samples", label="Samples in the run")
+    table = types.TableView()
+    table.add_column("field", label="Field")
+    table.add_column("labels_before", label="Labels before")
+    table.add_column("labels_after", label="Labels after")
+    outputs.list("fields", types.Object(), label="Fields", view=table)
+    outputs.str("last_loaded", label="Loaded at")
+    return types.Property(outputs, view=types.View(label="Annotations loaded"))

@@ -1,0 +1,315 @@
+"""``request_annotations``: send samples to a new Label Studio project."""
+
+from dataclasses import dataclass, field
+
+import fiftyone.operators as foo
+import fiftyone.operators.types as types
+from fiftyone.operators.executor import ExecutionOptions
+
+from .. import constants
+from . import execution, forms, label_form, runs
+
+MEDIA_MODES = [
+    (
+        "auto",
+        "Automatic",
+        "URLs stay URLs; local files are served by "
+        "Label Studio's local storage when it can reach them, else uploaded",
+    ),
+    ("upload", "Upload", "Copy the images into Label Studio"),
+    (
+        "local",
+        "Local storage",
+        "Label Studio reads the files from its "
+        "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT",
+    ),
+    (
+        "url",
+        "URLs",
+        "The media field holds http(s) URLs Label Studio can " "open",
+    ),
+]
+
+
+@dataclass
+class Request:
+    """Everything the form resolved; ``ok`` is False when it has errors."""
+
+    ok: bool = False
+    target: object = None
+    num_samples: int = 0
+    anno_key: str = None
+    label_schema: dict = None
+    project_name: str = None
+    media_field: str = "filepath"
+    media_mode: str = "auto"
+    send_existing: bool = True
+    open_after: bool = True
+    credentials: runs.Credentials = field(default=None, repr=False)
+
+
+class RequestAnnotations(execution.PythonCallable, foo.Operator):
+    @property
+    def config(self):
+        return foo.OperatorConfig(
+            name="request_annotations",
+            label="Label Studio: request annotations",
+            description="Send samples to a new Label Studio project",
+            icon="edit_note",
+            dynamic=True,
+            execute_as_generator=True,
+            allow_immediate_execution=True,
+            allow_delegated_execution=True,
+            resolve_execution_options_on_change=True,
+        )
+
+    def resolve_input(self, ctx):
+        inputs = types.Object()
+        build_request(ctx, inputs)
+        return types.Property(
+            inputs, view=types.View(label="Label Studio: request annotations")
+        )
+
+    def resolve_execution_options(self, ctx):
+        try:
+            num = len(ctx.target_view())
+        except Exception:
+            num = 0
+        return ExecutionOptions(
+            allow_immediate_execution=True,
+            allow_delegated_execution=True,
+            default_choice_to_delegated=execution.delegate_by_default(num),
+        )
+
+    def resolve_run_name(self, ctx):
+        return "Label Studio: request '%s'" % ctx.params.get("anno_key", "")
+
+    def execute(self, ctx):
+        req = build_request(ctx, types.Object())
+        if not req.ok:
+            raise ValueError("The request is incomplete: check the form")
+
+        def work(report):
+            return _send(ctx, req, report)
+
+        return execution.run_work(ctx, work, _outputs)
+
+    def resolve_output(self, ctx):
+        return _outputs(ctx.results or {})
+
+    def __call__(
+        self,
+        sample_collection,
+        anno_key,
+        label_fields,
+        project_name=None,
+        media_field=None,
+        media_mode="auto",
+        send_existing=True,
+        selected=None,
+        delegate=False,
+        delegation_target=None,
+    ):
+        """Requests annotations from Python.
+
+        ``label_fields``: ``{field: {"type": ..., "classes": [...],
+        "mask_targets": {...}}}`` (existing fields need only ``{}``).
+        Returns the result dict (or the queued operation if ``delegate``).
+        """
+        dataset = sample_collection._root_dataset
+        params = label_form.params_for_fields(dataset, label_fields)
+        params.update(
+            anno_key=anno_key,
+            project_name=project_name or "",
+            media_mode=media_mode,
+            send_existing=send_existing,
+            open_in_labelstudio=False,
+        )
+        if media_field:
+            params["media_field"] = media_field
+        return self._call(
+            sample_collection,
+            params,
+            delegate=delegate,
+            delegation_target=delegation_target,
+            selected=selected,
+        )
+
+
+def build_request(ctx, inputs) -> Request:
+    """Builds the form in ``inputs`` and returns what it resolved."""
+    req = Request()
+    ok = True
+    req.credentials = forms.credentials(ctx, inputs)
+    ok &= req.credentials is not None
+
+    inputs.view_target(ctx, action_description="Annotate")
+    target = ctx.target_view()
+    req.target = target
+    req.num_samples = n = len(target)
+    ok &= _target_notice(ctx, inputs, target, n)
+
+    req.anno_key = forms.new_key(
+        ctx,
+        inputs,
+        "anno_key",
+        label="Annotation key",
+        description="The name of this annotation run in FiftyOne",
+        default=forms.next_free_key(ctx.dataset),
+    )
+    ok &= req.anno_key is not None
+
+    req.label_schema = label_form.label_schema_inputs(ctx, inputs, target)
+    ok &= req.label_schema is not None
+
+    inputs.view(
+        "options_header", types.Header(label="Label Studio", divider=True)
+    )
+    inputs.str(
+        "project_name",
+        default="",
+        label="Project name",
+        description="Title of the new project (default: FiftyOne_%s)"
+        % ctx.dataset.name,
+    )
+    req.project_name = (ctx.params.get("project_name") or "").strip() or None
+
+    req.media_field, media_ok = _media_field_input(ctx, inputs)
+    ok &= media_ok
+
+    modes = types.RadioGroup(orientation="vertical")
+    for value, label, description in MEDIA_MODES:
+        modes.add_choice(value, label=label, description=description)
+    inputs.enum(
+        "media_mode",
+        modes.values(),
+        default="auto",
+        required=False,
+        label="Media handling",
+        description="How Label Studio gets the images",
+        view=modes,
+    )
+    req.media_mode = ctx.params.get("media_mode") or "auto"
+
+    if ctx.params.get("existing_fields"):
+        inputs.bool(
+            "send_existing",
+            default=True,
+            label="Send existing labels",
+            description=(
+                "Show the existing labels of the chosen fields in Label "
+                "Studio as pre-annotations to edit"
+            ),
+            view=types.CheckboxView(),
+        )
+    req.send_existing = bool(ctx.params.get("send_existing", True))
+
+    inputs.bool(
+        "open_in_labelstudio",
+        default=True,
+        label="Open Label Studio afterwards",
+        description="Show a button that opens the new project in your "
+        "browser when the run is done",
+        view=types.CheckboxView(),
+    )
+    req.open_after = bool(ctx.params.get("open_in_labelstudio", True))
+    req.ok = bool(ok)
+    return req
+
+
+def _target_notice(ctx, inputs, target, n) -> bool:
+    if n == 0:
+        forms.error(inputs, "target_error", "There are no samples to send")
+        return False
+    if target.media_type != "image":
+        forms.error(
+            inputs,
+            "target_error",
+            "Label Studio runs annotate images; this collection's media "
+            "type is '%s'" % target.media_type,
+        )
+        return False
+    label = "%d sample%s will be sent to Label Studio" % (
+        n,
+        "" if n == 1 else "s",
+    )
+    description = None
+    if execution.delegate_by_default(n):
+        description = (
+            "More than %d samples: this runs in the background by default "
+            "(a `fiftyone delegated launch` worker executes it)"
+            % execution.DELEGATE_ABOVE_NUM_SAMPLES
+        )
+    inputs.view(
+        "num_samples_notice",
+        types.Notice(label=label, description=description),
+    )
+    return True
+
+
+def _media_field_input(ctx, inputs):
+    media_fields = list(ctx.dataset.app_config.media_fields or ["filepath"])
+    if len(media_fields) <= 1:
+        return "filepath", True
+    choices = types.DropdownView()
+    for name in media_fields:
+        choices.add_choice(name, label=name)
+    inputs.enum(
+        "media_field",
+        choices.values(),
+        default="filepath",
+        required=False,
+        label="Media field",
+        description="The field whose images are annotated",
+        view=choices,
+    )
+    value = ctx.params.get("media_field") or "filepath"
+    return value, value in media_fields
+
+
+def _send(ctx, req: Request, report) -> dict:
+    report(0.0, "Sending %d samples" % req.num_samples, force=True)
+    kwargs = dict(req.credentials.kwargs())
+    if not req.send_existing:
+        kwargs["send_existing_labels"] = False
+    try:
+        req.target.annotate(
+            req.anno_key,
+            backend=constants.BACKEND_NAME,
+            config_cls=constants.CONFIG_CLS,
+            label_schema=req.label_schema,
+            media_field=req.media_field,
+            project_name=req.project_name,
+            media_mode=req.media_mode,
+            launch_editor=False,
+            progress=report.fiftyone_callback("Sending to Label Studio"),
+            **kwargs,
+        )
+    finally:
+        # the cached results hold the key: keep nothing secret in memory
+        ctx.dataset._annotation_cache.pop(req.anno_key, None)
+
+    summary = runs.run_summary(ctx.dataset, req.anno_key)
+    return {
+        "anno_key": req.anno_key,
+        "num_samples": req.num_samples,
+        "label_fields": sorted(req.label_schema),
+        "project_name": summary["project_name"],
+        "project_id": summary["project_id"],
+        "project_url": summary["project_url"],
+        "open_in_labelstudio": req.open_after,
+        "delegated": bool(ctx.delegated),
+    }
+
+
+def _outputs(result) -> types.Property:
+    outputs = types.Object()
+    outputs.str("anno_key", label="Annotation key")
+    outputs.int("num_samples", label="Samples sent")
+    outputs.str("project_url", label="Label Studio project")
+    url = result.get("project_url")
+    if url and result.get("open_in_labelstudio", True):
+        forms.link_button(outputs, "open_project", url, "Open in Label Studio")
+    return types.Property(
+        outputs, view=types.View(label="Annotation run created")
+    )

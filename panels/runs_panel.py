@@ -1,0 +1,309 @@
+"""The ``labelstudio_runs`` panel: every Label Studio run of the dataset,
+with its project, fields, size, progress and row actions.
+
+Panel state holds only what is shown (keys, URLs, counts, messages): the
+credentials are read per event and never stored.
+"""
+
+import fiftyone.operators as foo
+import fiftyone.operators.types as types
+
+from .. import constants
+from ..operators import forms, runs
+
+# How many "Open in Label Studio" link buttons to show above the table
+_MAX_LINKS = 12
+
+COLUMNS = [
+    ("key", "Run"),
+    ("project", "Label Studio project"),
+    ("label_fields", "Label fields"),
+    ("num_samples", "Samples"),
+    ("created", "Created"),
+    ("progress", "Annotated"),
+    ("last_loaded", "Last loaded"),
+]
+ROW_ACTIONS = [
+    ("load_run", "Load annotations", "download"),
+    ("open_run", "Open in Label Studio", "open_in_new"),
+    ("status_run", "Status", "query_stats"),
+    ("view_run", "View samples", "filter_list"),
+    ("rename_run", "Rename", "edit"),
+    ("delete_run", "Delete", "delete"),
+]
+HELP = """Lists this dataset's Label Studio annotation runs.
+
+Start with **Request annotations**: choose samples, label fields and
+classes; the samples go to a new Label Studio project. Annotate there, then
+**Load annotations** here. The secrets `%s` and `%s` set the server and
+your access token.""" % (
+    constants.SECRET_URL,
+    constants.SECRET_API_KEY,
+)
+
+
+def _uri(name):
+    return constants.operator_uri(name)
+
+
+class LabelStudioRunsPanel(foo.Panel):
+    @property
+    def config(self):
+        return foo.PanelConfig(
+            name="labelstudio_runs",
+            label="Label Studio runs",
+            icon="edit_note",
+            surfaces="grid",
+            help_markdown=HELP,
+        )
+
+    # lifecycle
+
+    def on_load(self, ctx):
+        self._refresh(ctx)
+
+    def on_change_dataset(self, ctx):
+        self._refresh(ctx)
+
+    # buttons
+
+    def refresh(self, ctx):
+        self._refresh(ctx)
+
+    def refresh_progress(self, ctx):
+        self._refresh(ctx, with_progress=True)
+
+    def request_annotations(self, ctx):
+        ctx.prompt(_uri("request_annotations"), on_success=self.refresh)
+
+    # row actions: the App sends the row index
+
+    def load_run(self, ctx):
+        self._prompt_for_row(ctx, "load_annotations")
+
+    def open_run(self, ctx):
+        self._prompt_for_row(ctx, "open_in_labelstudio")
+
+    def status_run(self, ctx):
+        self._prompt_for_row(ctx, "get_annotation_status")
+
+    def rename_run(self, ctx):
+        self._prompt_for_row(ctx, "rename_annotation_run")
+
+    def delete_run(self, ctx):
+        self._prompt_for_row(ctx, "delete_annotation_run")
+
+    def view_run(self, ctx):
+        key = self._row_key(ctx)
+        if key is None:
+            return
+        if not runs.is_our_run(ctx.dataset, key):
+            return self._gone(ctx, key)
+        ctx.ops.set_view(view=ctx.dataset.load_annotation_view(key))
+
+    def _prompt_for_row(self, ctx, operator_name):
+        key = self._row_key(ctx)
+        if key is None:
+            return
+        if not runs.is_our_run(ctx.dataset, key):
+            return self._gone(ctx, key)
+        ctx.prompt(
+            _uri(operator_name),
+            params={"anno_key": key},
+            on_success=self.refresh,
+        )
+
+    def _row_key(self, ctx):
+        rows = ctx.panel.get_state("runs") or []
+        row = ctx.params.get("row")
+        if not isinstance(row, int) or not 0 <= row < len(rows):
+            return None
+        return rows[row].get("key")
+
+    def _gone(self, ctx, key):
+        ctx.ops.notify("Run '%s' no longer exists" % key, variant="warning")
+        self._refresh(ctx)
+
+    # state
+
+    def _refresh(self, ctx, with_progress=False):
+        dataset = ctx.dataset
+        old = {
+            r.get("key"): r.get("progress", "")
+            for r in (ctx.panel.get_state("runs") or [])
+        }
+        creds, problem = runs.get_credentials(ctx)
+        server = None
+        if creds is not None:
+            server, problem = runs.check_connection(creds)
+
+        rows = []
+        for key in runs.list_runs(dataset) if dataset is not None else []:
+            rows.append(_row(dataset, key, old.get(key, "")))
+
+        if with_progress and server is not None:
+            for row in rows:
+                row["progress"] = _progress(dataset, row["key"], creds)
+
+        ctx.panel.state.runs = rows
+        ctx.panel.state.num_runs = len(rows)
+        ctx.panel.state.dataset_name = dataset.name if dataset else ""
+        ctx.panel.state.server_ok = server is not None
+        if server is not None:
+            ctx.panel.state.server_status = "Label Studio %s at %s" % (
+                server.get("version") or "",
+                creds.url,
+            )
+        else:
+            ctx.panel.state.server_status = problem or ""
+        ctx.panel.set_title("Label Studio runs (%d)" % len(rows))
+
+    # rendering
+
+    def render(self, ctx):
+        panel = types.Object()
+        state = ctx.panel
+        panel.md(
+            "#### Label Studio runs of `%s`"
+            % (state.get_state("dataset_name") or ""),
+            name="header",
+        )
+        if state.get_state("server_ok"):
+            panel.view(
+                "server_status",
+                types.Notice(label=state.get_state("server_status")),
+            )
+        else:
+            panel.view(
+                "server_status",
+                types.Error(
+                    label=state.get_state("server_status")
+                    or "Label Studio is not configured",
+                    description="The runs below are read from FiftyOne; "
+                    "actions that need Label Studio will fail until this "
+                    "is fixed.",
+                ),
+            )
+
+        buttons = panel.h_stack("buttons", align_x="left", gap=2)
+        buttons.btn(
+            "request_annotations",
+            label="Request annotations",
+            icon="add",
+            variant="contained",
+            on_click=self.request_annotations,
+        )
+        buttons.btn(
+            "refresh_progress",
+            label="Refresh progress",
+            icon="sync",
+            variant="outlined",
+            on_click=self.refresh_progress,
+        )
+        buttons.btn(
+            "refresh",
+            label="Refresh",
+            icon="refresh",
+            variant="outlined",
+            on_click=self.refresh,
+        )
+
+        rows = state.get_state("runs") or []
+        if not rows:
+            panel.md(_EMPTY, name="empty")
+        else:
+            self._render_links(panel, rows)
+            table = types.TableView(max_inline_actions=2)
+            for key, label in COLUMNS:
+                table.add_column(key, label=label)
+            for name, label, icon in ROW_ACTIONS:
+                table.add_row_action(
+                    name,
+                    getattr(self, name),
+                    label=label,
+                    icon=icon,
+                    tooltip=label,
+                )
+            panel.list("runs", types.Object(), view=table, label="Runs")
+        return types.Property(
+            panel, view=types.GridView(orientation="vertical", pad=2, gap=2)
+        )
+
+    def _render_links(self, panel, rows):
+        linked = [r for r in rows if r.get("project_url")][:_MAX_LINKS]
+        if not linked:
+            return
+        links = panel.h_stack("project_links", align_x="left", gap=1)
+        for i, row in enumerate(linked):
+            links.view(
+                "open_project_%d" % i,
+                types.Button(
+                    label="Open %s" % row["key"],
+                    href=row["project_url"],
+                    icon="open_in_new",
+                    variant="outlined",
+                    componentsProps={
+                        "button": {
+                            "target": "_blank",
+                            "rel": "noopener noreferrer",
+                        }
+                    },
+                ),
+            )
+
+
+_EMPTY = """No Label Studio runs on this dataset yet.
+
+1. Select samples in the grid (or use a view), then click
+   **Request annotations** and choose the label fields and classes.
+2. Annotate in Label Studio (the run's project opens from this panel).
+3. Come back and use **Load annotations** on the run's row."""
+
+
+def _row(dataset, key, progress) -> dict:
+    try:
+        s = runs.run_summary(dataset, key)
+    except Exception as e:  # a broken run still gets a row
+        return {
+            "key": key,
+            "project": "unreadable run: %s" % type(e).__name__,
+            "label_fields": "",
+            "num_samples": "",
+            "created": "",
+            "progress": progress,
+            "last_loaded": "",
+            "project_url": "",
+        }
+    if s["project_id"] is not None:
+        project = "%s (#%s)" % (
+            s["project_name"] or "project",
+            s["project_id"],
+        )
+    else:
+        project = "none (deleted)"
+    return {
+        "key": key,
+        "project": project,
+        "label_fields": ", ".join(s["label_fields"]),
+        "num_samples": (
+            s["num_samples"] if s["num_samples"] is not None else ""
+        ),
+        "created": s["created"],
+        "progress": progress,
+        "last_loaded": s["last_loaded"] or "never",
+        "project_url": s["project_url"],
+    }
+
+
+def _progress(dataset, key, creds) -> str:
+    """``annotated/tasks (pct%)`` from Label Studio, or the problem."""
+    try:
+        results = runs.load_results(dataset, key, creds)
+        if getattr(results, "project_id", None) is None:
+            return "no project"
+        status = results.get_status()
+    except Exception as e:
+        return "error: %s" % (str(e).splitlines()[0][:120] or type(e).__name__)
+    tasks, done = status.get("tasks") or 0, status.get("annotated") or 0
+    pct = (100.0 * done / tasks) if tasks else 0.0
+    return "%d/%d (%.0f%%)" % (done, tasks, pct)
