@@ -75,8 +75,8 @@ def region_result(
     control: str,
     result_type: str,
     value: dict,
-    width: int,
-    height: int,
+    width: int | None,
+    height: int | None,
     score=None,
 ) -> dict:
     """One result in the convention of DESIGN.md (percent coordinates)."""
@@ -85,11 +85,13 @@ def region_result(
         "from_name": control,
         "to_name": IMAGE_TAG_NAME,
         "type": result_type,
-        "original_width": int(width),
-        "original_height": int(height),
-        "image_rotation": 0,
-        "value": value,
     }
+    # percent geometry does not need the size; masks check it themselves
+    if width is not None and height is not None:
+        result["original_width"] = int(width)
+        result["original_height"] = int(height)
+    result["image_rotation"] = 0
+    result["value"] = value
     score = finite_or_none(score)
     if score is not None:
         result["score"] = score

@@ -210,3 +210,29 @@ def test_result_without_id_is_a_new_label():
     del result["id"]
     (det,) = dc.from_ls_detections([result], problems=[])
     assert is_label_id(det.id)
+
+
+def test_fiftyone_merge_keeps_what_regions_cannot_carry():
+    # FiftyOne's own merge step (pure: no database) applied to our output
+    from fiftyone.utils.annotations import _merge_label
+
+    det = fol.Detection(
+        label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2], confidence=0.4
+    )
+    det.index = 5
+    det["occluded"] = True
+    det.tags = ["checked"]
+    (result,) = dc.to_ls_detection(det, "gt", W, H)
+    result["value"].update(x=30.0, rectanglelabels=["dog"], rotation=10)
+    del result["score"]  # an edited region need not keep its score
+    (anno,) = dc.from_ls_detections(
+        [_over_json(result)], hints=dc.detection_hints([det]), problems=[]
+    )
+    _merge_label(det, anno, global_attrs=[], class_attrs={})
+    assert (det.label, det.index, det.confidence) == ("dog", 5, 0.4)
+    assert det.bounding_box == pytest.approx([0.3, 0.1, 0.2, 0.2])
+    assert det.occluded is True and det.tags == ["checked"]
+    # a schema attribute "rotation" is how an edited angle reaches an
+    # existing label (FiftyOne only copies declared attributes)
+    _merge_label(det, anno, global_attrs=["rotation"], class_attrs={})
+    assert det.rotation == 10.0

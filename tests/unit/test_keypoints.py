@@ -186,3 +186,21 @@ def test_point_index_beyond_count_is_a_new_point():
     lid = str(ObjectId())
     (back,) = kc.from_ls_keypoints([_pt(lid + "_5_2")], problems=[])
     assert back.id != lid and len(back.points) == 1
+
+
+def test_fiftyone_merge_keeps_per_point_lists_aligned():
+    from fiftyone.utils.annotations import _merge_label
+
+    kp = fol.Keypoint(
+        label="a", points=[[0.1, 0.1], [NAN, NAN], [0.3, 0.3]],
+        confidence=[0.9, NAN, 0.7], index=1,
+    )  # fmt: skip
+    kp["visible"] = [True, False, True]
+    results = kc.to_ls_keypoint(kp, "kp", W, H)[:1]  # 2nd visible deleted
+    (anno,) = kc.from_ls_keypoints(
+        _over_json(results), hints=_over_json(kc.keypoint_hints([kp]))
+    )
+    _merge_label(kp, anno, global_attrs=[], class_attrs={})
+    assert len(kp.points) == 3 and math.isnan(kp.points[2][0])
+    assert kp.points[0] == [0.1, 0.1] and kp.index == 1
+    assert kp.confidence[0] == 0.9 and kp.visible == [True, False, True]

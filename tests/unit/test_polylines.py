@@ -204,3 +204,23 @@ def test_duplicated_shape_ids_are_reported():
 def test_unknown_tag_type_is_refused():
     with pytest.raises(ValueError):
         pc.to_ls_polyline(fol.Polyline(), "p", W, H, "rectanglelabels")
+
+
+def test_fiftyone_merge_keeps_closed_filled_and_index():
+    from fiftyone.utils.annotations import _merge_label
+
+    line = fol.Polyline(
+        label="a", points=[[[0.1, 0.1], [0.2, 0.2]]], closed=True,
+        filled=False, index=2, confidence=0.3,
+    )  # fmt: skip
+    line["color"] = "red"
+    (result,) = _over_json(pc.to_ls_polyline(line, "p", W, H))
+    result["value"]["points"][0] = [50, 50]
+    (anno,) = pc.from_ls_polylines(
+        [result], label_type="polygons",
+        hints=_over_json(pc.polyline_hints([line], "polygons")),
+    )  # fmt: skip
+    _merge_label(line, anno, global_attrs=[], class_attrs={})
+    assert (line.closed, line.filled, line.index) == (True, False, 2)
+    assert line.points == [[[0.5, 0.5], [0.2, 0.2]]]
+    assert line.confidence == 0.3 and line.color == "red"
