@@ -180,13 +180,7 @@ def _write_photos(dirname, fmt_cycle=("jpg", "png")):
     os.makedirs(dirname, exist_ok=True)
     paths = []
     for i, name in enumerate(PHOTOS):
-        img = np.asarray(
-            Image.open(
-                os.path.join(
-                    os.path.dirname(skimage.data.__file__), PHOTO_FILES[name]
-                )
-            )
-        )
+        img = np.asarray(Image.open(photo_path(name)))
         ext = fmt_cycle[i % len(fmt_cycle)]
         path = os.path.join(dirname, "%s.%s" % (name, ext))
         Image.fromarray(img).save(path)
