@@ -1,13 +1,14 @@
 """Reads every task of a project back, with annotations and predictions.
 
-Measured on Label Studio 1.23.2 (SQLite, 2 cores), 1,000 tasks with one
-10-box prediction and one 10-box annotation each, `Connection: close`:
+Measured on Label Studio 1.23.2 (SQLite, 2 busy cores, load ~2.7),
+1,000 tasks with one 10-box prediction and one 10-box annotation each,
+`Connection: close`, median of 5 interleaved runs (min in brackets):
 
   sync export `GET /export?exportType=JSON&download_all_tasks=true`
-      + `GET /api/predictions/?project=<id>` (joined here)    ~1.2-1.3 s
+      + `GET /api/predictions/?project=<id>` (joined here)   1.34 s (1.18)
   export snapshot with `predictions.only_id=false`
-      (POST /exports/, download, DELETE)                       ~1.6-1.8 s
-  `GET /api/tasks/?fields=all&page_size=1000`                  ~3.3-3.4 s
+      (POST /exports/, download, DELETE)                      1.90 s (1.59)
+  `GET /api/tasks/?fields=all&page_size=1000`                 3.10 s (2.98)
 
 The sync export gives predictions as ids only, so the full prediction
 objects come from the predictions list (one request, ~0.12 s) and are

@@ -177,12 +177,20 @@ class Transport:
         if retries is None:
             retries = READ_RETRIES if method == "GET" else 0
 
+        # Serialized here: the SDK's jsonable_encoder walks every value
+        # (1.3 s per 5,000 tasks with 10 boxes, json.dumps takes 0.17 s)
+        content = headers = None
+        if json is not None:
+            content = jsonlib.dumps(json).encode("utf-8")
+            headers = {"Content-Type": "application/json"}
+
         def send() -> httpx.Response:
             response = self.sdk._client_wrapper.httpx_client.request(
                 path,
                 method=method,
                 params=params,
-                json=json,
+                content=content,
+                headers=headers,
                 request_options={"max_retries": retries},
             )
             self.check_status(response, what)
