@@ -1,0 +1,370 @@
+"""FiftyOne's annotation-backend contract for Label Studio.
+
+``LabelStudioBackendConfig`` and ``LabelStudioBackend`` must live in the
+same module (FiftyOne finds the backend class by dropping "Config" from
+the config class path). The work is done in small modules: ``upload``,
+``download``, ``status``, ``media``, ``schema``, ``credentials``.
+"""
+
+import logging
+import webbrowser
+
+import fiftyone.core.fields as fof
+import fiftyone.core.media as fomm
+import fiftyone.utils.annotations as foua
+
+from .. import constants
+from . import credentials
+from .errors import LabelStudioBackendError
+
+logger = logging.getLogger(__name__)
+
+_RESULTS_CLS = constants.PACKAGE + ".backend.LabelStudioAnnotationResults"
+
+_LABEL_TYPES = [
+    "classification",
+    "classifications",
+    "detection",
+    "detections",
+    "instance",
+    "instances",
+    "polyline",
+    "polylines",
+    "polygon",
+    "polygons",
+    "keypoint",
+    "keypoints",
+    "segmentation",
+    "scalar",
+]
+
+
+class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
+    """Configures a :class:`LabelStudioBackend`.
+
+    Args:
+        name: the name of the backend ("labelstudio")
+        label_schema: the normalized label schema
+        media_field ("filepath"): the field holding each sample's image
+            path or URL
+        url (None): the Label Studio URL (default: env
+            ``FIFTYONE_LABELSTUDIO_URL``, the annotation config, then
+            ``http://localhost:8080``)
+        api_key (None): a legacy token or personal access token (default:
+            env ``FIFTYONE_LABELSTUDIO_API_KEY``, the annotation config,
+            then a prompt on a TTY). Never serialized
+        project_name (None): the project title (default
+            ``"FiftyOne_<dataset name>"``)
+        media_mode ("auto"): how Label Studio gets the images: ``"auto"``
+            (URLs as URLs; local files through a local-files storage when
+            the server serves their folder, else uploaded), ``"upload"``,
+            ``"local"`` or ``"url"``
+        annotator (None): when loading, use this annotator's annotation
+            (email, username or user id) instead of the latest one
+        timeout (600): seconds to wait for one Label Studio request
+        progress (None): progress bars for upload and download (True/False,
+            None for FiftyOne's default, or a callback). Not serialized
+    """
+
+    def __init__(
+        self,
+        name,
+        label_schema,
+        media_field="filepath",
+        url=None,
+        api_key=None,
+        project_name=None,
+        media_mode="auto",
+        annotator=None,
+        timeout=600,
+        progress=None,
+        **kwargs,
+    ):
+        super().__init__(name, label_schema, media_field=media_field, **kwargs)
+        self.url = credentials.resolve_url(url, name)
+        self.project_name = project_name
+        self.media_mode = media_mode
+        self.annotator = annotator
+        self.timeout = timeout
+
+        # Private: never serialized into the run document
+        self._api_key = api_key
+        self._progress = progress
+
+    @property
+    def cls(self):
+        # The stable public path (the class lives in backend.core)
+        if type(self) is LabelStudioBackendConfig:
+            return constants.CONFIG_CLS
+        return super().cls
+
+    @property
+    def api_key(self):
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, value):
+        self._api_key = value
+
+    @property
+    def progress(self):
+        return self._progress
+
+    @progress.setter
+    def progress(self, value):
+        self._progress = value
+
+    def load_credentials(
+        self, url=None, api_key=None, annotator=None, **kwargs
+    ):
+        """Sets what ``load_annotation_results(anno_key, **kwargs)`` gives:
+        ``url``, ``api_key``, ``annotator``, ``progress``."""
+        if url is not None:
+            self.url = credentials.resolve_url(url, self.name)
+        if api_key is not None:
+            self._api_key = api_key
+        if annotator is not None:
+            self.annotator = annotator
+        if "progress" in kwargs:
+            self._progress = kwargs.pop("progress")
+
+
+class LabelStudioBackend(foua.AnnotationBackend):
+    """Annotates FiftyOne image samples in Label Studio."""
+
+    # Readable without an instance (the App's forms use them)
+    SUPPORTED_LABEL_TYPES = tuple(_LABEL_TYPES)
+    SUPPORTED_ATTR_TYPES = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._media_plan = None
+
+    @property
+    def supported_media_types(self):
+        return [fomm.IMAGE]
+
+    @property
+    def supported_label_types(self):
+        return list(self.SUPPORTED_LABEL_TYPES)
+
+    @property
+    def supported_scalar_types(self):
+        return [
+            fof.IntField,
+            fof.FloatField,
+            fof.StringField,
+            fof.BooleanField,
+        ]
+
+    @property
+    def supported_attr_types(self):
+        return list(self.SUPPORTED_ATTR_TYPES)
+
+    @property
+    def supports_keyframes(self):
+        return False
+
+    @property
+    def supports_video_sample_fields(self):
+        return False
+
+    @property
+    def requires_label_schema(self):
+        return True
+
+    def recommend_attr_tool(self, name, value):
+        return {"type": "text"}
+
+    def requires_attr_values(self, attr_type):
+        return False
+
+    def _connect_to_api(self):
+        from .api import connect
+
+        return connect(self.config)
+
+    @property
+    def client(self):
+        """The checked :class:`LabelStudioClient` of this backend."""
+        return self.connect_to_api().client
+
+    def register_run(self, samples, key, overwrite=True, cleanup=True):
+        """Checks everything that can be checked before the run is
+        recorded and anything is created in Label Studio."""
+        from .upload import prepare
+
+        if key is not None and not overwrite:
+            if key in samples._root_dataset.list_annotation_runs():
+                raise LabelStudioBackendError(
+                    "Dataset '%s' already has an annotation run with key "
+                    "'%s'. Choose another anno_key, or delete the old run "
+                    "first with dataset.delete_annotation_run('%s') (after "
+                    "results.cleanup() if its Label Studio project should "
+                    "go too)" % (samples._root_dataset.name, key, key)
+                )
+
+        self._media_plan = prepare(self, samples)
+        super().register_run(
+            samples, key, overwrite=overwrite, cleanup=cleanup
+        )
+
+    def upload_annotations(self, samples, anno_key, launch_editor=False):
+        from .upload import upload
+
+        results = upload(self, samples, anno_key, self._media_plan)
+        self._media_plan = None
+        if launch_editor:
+            results.launch_editor()
+
+        return results
+
+    def download_annotations(self, results):
+        from .download import download
+
+        return download(self, results)
+
+    def rename(self, samples, key, new_key):
+        """Keeps the Label Studio project's description in step with the
+        run key (the title is the user's ``project_name``)."""
+        from .upload import describe_project
+
+        results = samples._root_dataset._annotation_cache.get(key)
+        if results is not None and results.backend is not None:
+            client = results.backend.client
+        else:
+            if credentials.find_api_key(self.config._api_key) is None:
+                return  # nothing to update with; the run key still changes
+            client = self.client
+
+        project_id = _project_id_of(samples, key, results)
+        if project_id is not None:
+            client.update_project(
+                project_id,
+                description=describe_project(samples._root_dataset, new_key),
+            )
+
+
+def _project_id_of(samples, key, results):
+    if results is not None:
+        return results.project_id
+
+    meta = samples._root_dataset._doc.annotation_runs[key].results_meta
+    return (meta or {}).get("project_id")
+
+
+class LabelStudioAnnotationResults(foua.AnnotationResults):
+    """What an annotation run left in Label Studio.
+
+    Args:
+        samples: the annotated collection
+        config: the :class:`LabelStudioBackendConfig`
+        anno_key: the run key
+        id_map: ``{field: {sample id: label id(s) or True}}`` of the
+            existing labels uploaded for editing
+        project_id: the Label Studio project id
+        task_map: ``{task id: sample id}`` from the import response
+        storage_ids: ids of the local-files storages the run created
+        url: the Label Studio URL (never the key)
+        project_title: the project title
+        media_mode: how the media reached Label Studio ("upload", "local",
+            "url" or a mix joined by "+")
+        label_config_hash: hash of the label schema the project was built
+            from
+    """
+
+    def __init__(
+        self,
+        samples,
+        config,
+        anno_key,
+        id_map,
+        project_id=None,
+        task_map=None,
+        storage_ids=None,
+        url=None,
+        project_title=None,
+        media_mode=None,
+        label_config_hash=None,
+        backend=None,
+    ):
+        super().__init__(samples, config, anno_key, id_map, backend=backend)
+        self.project_id = project_id
+        self.task_map = task_map or {}
+        self.storage_ids = list(storage_ids or [])
+        self.url = url
+        self.project_title = project_title
+        self.media_mode = media_mode
+        self.label_config_hash = label_config_hash
+
+    @property
+    def cls(self):
+        if type(self) is LabelStudioAnnotationResults:
+            return _RESULTS_CLS
+        return super().cls
+
+    @property
+    def project_url(self):
+        """The project's page in Label Studio."""
+        if self.project_id is None:
+            return None
+        return "%s/projects/%d/data" % (
+            (self.url or self.config.url).rstrip("/"),
+            self.project_id,
+        )
+
+    def get_meta(self):
+        return {
+            "project_id": self.project_id,
+            "project_url": self.project_url,
+            "num_tasks": len(self.task_map),
+        }
+
+    def launch_editor(self):
+        """Opens the project in a web browser on this machine."""
+        url = self.project_url
+        if url is None:
+            raise LabelStudioBackendError(
+                "Annotation run '%s' has no Label Studio project (it was "
+                "cleaned up)" % self.key
+            )
+        logger.info("Launching editor at '%s'...", url)
+        webbrowser.open_new_tab(url)
+
+    def get_status(self):
+        """Counts from Label Studio: tasks, annotated, skipped, predictions
+        and annotations per annotator."""
+        from .status import get_status
+
+        return get_status(self)
+
+    def print_status(self):
+        """Prints :meth:`get_status` in a readable form."""
+        from .status import format_status
+
+        print(format_status(self.get_status()))
+
+    def cleanup(self):
+        """Deletes the run's Label Studio project (with its tasks and
+        annotations) and the local-files storages the run created."""
+        from .status import cleanup
+
+        cleanup(self)
+
+    @classmethod
+    def _from_dict(cls, d, samples, config, anno_key):
+        # JSON turned the int task ids into strings
+        task_map = {int(k): v for k, v in (d.get("task_map") or {}).items()}
+        return cls(
+            samples,
+            config,
+            anno_key,
+            d["id_map"],
+            project_id=d.get("project_id"),
+            task_map=task_map,
+            storage_ids=d.get("storage_ids"),
+            url=d.get("url"),
+            project_title=d.get("project_title"),
+            media_mode=d.get("media_mode"),
+            label_config_hash=d.get("label_config_hash"),
+        )

@@ -1,0 +1,301 @@
+"""Reads a run's tasks back (one bulk export) into FiftyOne's
+``download_annotations`` format.
+
+Per task: the chosen annotation (latest non-cancelled, or the named
+annotator's); without one, the task's FiftyOne prediction, so that loading
+changes nothing. Results the schema does not expect go under another
+field/return type of the schema so that ``load_annotations(unexpected=)``
+applies to them; everything that cannot load is warned about with counts.
+"""
+
+import hashlib
+import json
+import logging
+import re
+from collections import Counter
+
+import fiftyone.core.utils as fou
+
+from .. import constants
+from .errors import LabelStudioBackendError
+from .project import call
+
+logger = logging.getLogger(__name__)
+
+_LABEL_ID = re.compile(r"[0-9a-f]{24}")
+_REASON_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?")
+
+
+def download(backend, results) -> dict:
+    """``{field: {return type: {sample id: {label id: Label}}}}`` (and
+    ``{field: {"scalar": {sample id: value}}}``)."""
+    from ..converters.tasks import RETURN_TYPES, task_to_labels
+
+    config = results.config
+    schema = config.label_schema
+    tasks = call(results, lambda c, pid: c.export_tasks(pid))
+    annotator_id = _annotator_id(results)
+    chosen, counts = _choose_tasks(results, tasks, annotator_id)
+
+    expected = {f: RETURN_TYPES[i["type"]] for f, i in schema.items()}
+    annotations = {field: {} for field in schema}
+    problems = Counter()
+    unloaded = Counter()
+    with fou.ProgressBar(
+        total=len(chosen), progress=config.progress, iters_str="tasks"
+    ) as pb:
+        for sample_id, (task, source, seed) in pb(chosen.items()):
+            labels, task_problems, unexpected = task_to_labels(
+                task.get("data"), source.get("result") or [], schema
+            )
+            _stable_new_ids(task, source, seed, labels, unexpected)
+            for field, by_type in labels.items():
+                _add(annotations[field], sample_id, by_type)
+            for name, by_type in unexpected.items():
+                _route(
+                    annotations, expected, name, sample_id, by_type, unloaded
+                )
+            for from_name, _, reason in task_problems:
+                problems[(from_name, _generic(reason))] += 1
+
+    _log(results, len(tasks), counts, problems, unloaded)
+    return annotations
+
+
+# -- choosing what to load per task -----------------------------------
+
+
+def _annotator_id(results):
+    """The Label Studio user id named by ``config.annotator``, or None."""
+    annotator = results.config.annotator
+    if annotator in (None, ""):
+        return None
+
+    users = results.backend.client.list_users()
+    wanted = str(annotator).strip().lower()
+    for user_id, user in users.items():
+        names = {str(user_id)}
+        names.update(
+            str(user.get(k) or "").lower() for k in ("email", "username")
+        )
+        if wanted in names:
+            return user_id
+
+    known = sorted(u.get("email") or str(i) for i, u in users.items())
+    raise LabelStudioBackendError(
+        "annotator=%r is not a user of Label Studio at %s. Pass the email, "
+        "username or id of one of: %s"
+        % (annotator, results.config.url, ", ".join(known))
+    )
+
+
+def _completed_by(annotation):
+    who = annotation.get("completed_by")
+    if isinstance(who, dict):
+        who = who.get("id")
+    return who
+
+
+def _pick_annotation(task, annotator_id):
+    """The latest non-cancelled annotation (of ``annotator_id``)."""
+    candidates = [
+        a
+        for a in task.get("annotations") or []
+        if not a.get("was_cancelled")
+        and (annotator_id is None or _completed_by(a) == annotator_id)
+    ]
+    if not candidates:
+        return None
+    return max(
+        candidates,
+        key=lambda a: (
+            a.get("updated_at") or a.get("created_at") or "",
+            a.get("id") or 0,
+        ),
+    )
+
+
+def _pick_prediction(task):
+    """The task's FiftyOne prediction (the uploaded labels), or None."""
+    ours = [
+        p
+        for p in task.get("predictions") or []
+        if isinstance(p, dict)
+        and p.get("model_version") == constants.PREDICTION_MODEL_VERSION
+    ]
+    return max(ours, key=lambda p: p.get("id") or 0) if ours else None
+
+
+def _choose_tasks(results, tasks, annotator_id):
+    """``{sample id: (task, source, seed)}``: what each sample loads."""
+    dataset = results.samples._root_dataset
+    meta_key = constants.TASK_META_KEY
+    wanted = {}
+    counts = Counter()
+    for task in tasks:
+        meta = (task.get("data") or {}).get(meta_key) or {}
+        sample_id = meta.get("sample_id")
+        if not sample_id:
+            counts["tasks without a FiftyOne sample id"] += 1
+            continue
+
+        annotation = _pick_annotation(task, annotator_id)
+        if annotation is not None:
+            source, kind = annotation, "annotated"
+            seed = "a%s" % annotation.get("id")
+        else:
+            source = _pick_prediction(task)
+            cancelled = any(
+                a.get("was_cancelled") for a in task.get("annotations") or []
+            )
+            kind = "skipped" if cancelled else "unannotated"
+            if source is None:
+                counts[kind] += 1
+                continue
+            seed = "p%s" % source.get("id")
+
+        previous = wanted.get(sample_id)
+        if previous is not None:
+            counts["samples with several tasks (latest annotation used)"] += 1
+            if _stamp(previous[1]) >= _stamp(source):
+                continue
+        wanted[sample_id] = (task, source, "%s:%s" % (task.get("id"), seed))
+        counts[kind] += 1
+
+    existing = (
+        set(dataset.select(list(wanted)).values("id")) if wanted else set()
+    )
+    missing = [s for s in wanted if s not in existing]
+    for sample_id in missing:
+        del wanted[sample_id]
+    if missing:
+        counts["tasks of samples no longer in the dataset"] += len(missing)
+
+    return wanted, counts
+
+
+def _stamp(source):
+    return (
+        source.get("updated_at") or source.get("created_at") or "",
+        source.get("id") or 0,
+    )
+
+
+# -- ids --------------------------------------------------------------
+
+
+def _stable_new_ids(task, source, seed, labels, unexpected):
+    """Gives labels that are new in Label Studio ids derived from the task,
+    annotation and position, so that loading twice changes nothing."""
+    known = set(
+        _LABEL_ID.findall(json.dumps([task.get("data"), source.get("result")]))
+    )
+    for group in (labels, unexpected):
+        for name, by_type in group.items():
+            for return_type, items in by_type.items():
+                if not isinstance(items, dict):
+                    continue  # scalar value
+                renamed = {}
+                for n, (label_id, label) in enumerate(list(items.items())):
+                    if label_id not in known:
+                        digest = hashlib.sha1(
+                            (
+                                "%s:%s:%s:%d" % (seed, name, return_type, n)
+                            ).encode()
+                        ).hexdigest()[:24]
+                        label.id = digest
+                        label_id = digest
+                    renamed[label_id] = label
+                by_type[return_type] = renamed
+
+
+# -- assembling the answer --------------------------------------------
+
+
+def _add(field_annos, sample_id, by_type):
+    for return_type, items in by_type.items():
+        if return_type == "scalar":
+            if items is not None:
+                field_annos.setdefault("scalar", {})[sample_id] = items
+        elif items:
+            # (An empty dict would turn a None field into an empty list)
+            per_sample = field_annos.setdefault(return_type, {})
+            per_sample.setdefault(sample_id, {}).update(items)
+
+
+def _route(annotations, expected, name, sample_id, by_type, unloaded):
+    """Puts unexpected labels under a schema field whose expected return
+    type differs, where ``load_annotations(unexpected=...)`` handles them.
+
+    New labels of unknown classes that cannot be routed (every schema
+    field expects their type) stay in their own field rather than being
+    lost; controls that are not in the schema and cannot be routed are
+    counted in ``unloaded``.
+    """
+    for return_type, items in by_type.items():
+        if return_type != "scalar" and not items:
+            continue
+        count = 1 if return_type == "scalar" else len(items)
+        target = next(
+            (f for f, t in expected.items() if t != return_type), None
+        )
+        if target is None and expected.get(name) == return_type:
+            target = name
+            unloaded[(name, return_type, "kept")] += count
+        if target is None:
+            unloaded[(name, return_type, "lost")] += count
+            continue
+        _add(annotations[target], sample_id, {return_type: items})
+
+
+def _generic(reason):
+    """The reason without its values, so that counts group."""
+    return _REASON_VALUE.sub("…", reason)
+
+
+def _log(results, num_tasks, counts, problems, unloaded):
+    summary = ", ".join(
+        "%d %s" % (n, what) for what, n in sorted(counts.items())
+    )
+    logger.info(
+        "Read %d Label Studio tasks of run '%s': %s",
+        num_tasks,
+        results.key,
+        summary or "nothing to load",
+    )
+    if problems:
+        total = sum(problems.values())
+        details = "; ".join(
+            "%d x %s: %s" % (n, from_name, reason)
+            for (from_name, reason), n in problems.most_common()
+        )
+        logger.warning(
+            "%d Label Studio result(s) of run '%s' did not load as they "
+            "are: %s",
+            total,
+            results.key,
+            details,
+        )
+    kept = {k: n for k, n in unloaded.items() if k[2] == "kept"}
+    lost = {k: n for k, n in unloaded.items() if k[2] == "lost"}
+    if kept:
+        logger.warning(
+            "Loaded %s into their own field(s) although their classes are "
+            "not in the run's classes: every field of the schema expects "
+            "this label type, so unexpected= cannot apply to them",
+            "; ".join(
+                "%d new %s of '%s'" % (n, t, name)
+                for (name, t, _), n in kept.items()
+            ),
+        )
+    if lost:
+        logger.warning(
+            "Could not load %s: these Label Studio controls are not in the "
+            "run's schema and no field of the schema can report them "
+            "through unexpected=. Read them in Label Studio, or annotate "
+            "with a schema that includes them",
+            "; ".join(
+                "%d %s from control '%s'" % (n, t, name)
+                for (name, t, _), n in lost.items()
+            ),
+        )

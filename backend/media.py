@@ -1,0 +1,191 @@
+"""Finds, checks and measures the media of the samples to annotate.
+
+Nothing here talks to Label Studio; ``upload.py`` turns the checked media
+into task URLs (local-files storage, uploads, or URLs passed through).
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from .errors import LabelStudioBackendError
+
+MEDIA_MODES = ("auto", "upload", "local", "url")
+
+# What Label Studio accepts for upload and browsers can show
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpg", ".jpeg", ".png", ".svg", ".webp")
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_MAX_LISTED = 3
+
+
+def is_url(ref: str) -> bool:
+    """Whether ``ref`` is a URL (http(s) or a cloud URI) rather than a
+    local path."""
+    return bool(_SCHEME.match(ref))
+
+
+@dataclass
+class MediaPlan:
+    """The checked media of a run, in sample order."""
+
+    media_field: str
+    sample_ids: list
+    refs: list  # original path or URL per sample
+    sizes: dict = field(default_factory=dict)  # sample id -> (w, h)
+
+    @property
+    def local_paths(self) -> list:
+        return [r for r in self.refs if not is_url(r)]
+
+    @property
+    def urls(self) -> list:
+        return [r for r in self.refs if is_url(r)]
+
+
+def check_media(samples, media_field: str, media_mode: str) -> MediaPlan:
+    """Reads and checks every sample's media reference.
+
+    Raises:
+        LabelStudioBackendError: naming the problem and the fix
+    """
+    if media_mode not in MEDIA_MODES:
+        raise LabelStudioBackendError(
+            "media_mode=%r is not supported. Use one of %s"
+            % (media_mode, ", ".join(repr(m) for m in MEDIA_MODES))
+        )
+
+    if samples.get_field(media_field) is None:
+        raise LabelStudioBackendError(
+            "media_field '%s' is not a field of dataset '%s'. Pass the name "
+            "of the field that holds the image paths or URLs"
+            % (media_field, samples._dataset.name)
+        )
+
+    sample_ids, refs = samples.values(["id", media_field])
+    _check_values(media_field, sample_ids, refs)
+    _check_mode(media_field, media_mode, refs)
+    _check_local_files(media_field, [r for r in refs if not is_url(r)])
+    return MediaPlan(media_field, list(sample_ids), list(refs))
+
+
+def _examples(items):
+    return ", ".join(repr(i) for i in items[:_MAX_LISTED])
+
+
+def _check_values(media_field, sample_ids, refs):
+    empty = [i for i, r in zip(sample_ids, refs) if not r]
+    if empty:
+        raise LabelStudioBackendError(
+            "%d sample(s) have no value in media_field '%s' (e.g. sample "
+            "%s). Set it, or annotate a view without them, e.g. "
+            "dataset.exists('%s')"
+            % (len(empty), media_field, _examples(empty), media_field)
+        )
+
+    bad = [r for r in refs if not isinstance(r, str)]
+    if bad:
+        raise LabelStudioBackendError(
+            "media_field '%s' must hold path or URL strings, got %r. Pass a "
+            "string field as media_field" % (media_field, bad[0])
+        )
+
+
+def _check_mode(media_field, media_mode, refs):
+    urls = [r for r in refs if is_url(r)]
+    paths = [r for r in refs if not is_url(r)]
+    if media_mode == "url" and paths:
+        raise LabelStudioBackendError(
+            "media_mode='url' needs URLs, but %d value(s) of '%s' are local "
+            "paths (e.g. %s). Use media_mode='auto' or 'upload'"
+            % (len(paths), media_field, _examples(paths))
+        )
+    if media_mode in ("upload", "local") and urls:
+        raise LabelStudioBackendError(
+            "media_mode=%r needs local files, but %d value(s) of '%s' are "
+            "URLs (e.g. %s). Use media_mode='auto' or 'url'"
+            % (media_mode, len(urls), media_field, _examples(urls))
+        )
+
+
+def _check_local_files(media_field, paths):
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise LabelStudioBackendError(
+            "%d media file(s) in field '%s' do not exist (e.g. %s). Fix the "
+            "paths, or annotate a view without these samples"
+            % (len(missing), media_field, _examples(missing))
+        )
+
+    unsupported = [
+        p
+        for p in paths
+        if os.path.splitext(p)[1].lower() not in IMAGE_EXTENSIONS
+    ]
+    if unsupported:
+        exts = sorted(
+            {os.path.splitext(p)[1].lower() or "''" for p in unsupported}
+        )
+        raise LabelStudioBackendError(
+            "%d media file(s) in field '%s' are not images Label Studio can "
+            "show (%s; e.g. %s). Label Studio accepts %s: convert them, or "
+            "annotate a view without them"
+            % (
+                len(unsupported),
+                media_field,
+                ", ".join(exts),
+                _examples(unsupported),
+                " ".join(IMAGE_EXTENSIONS),
+            )
+        )
+
+
+def measure_images(samples, plan: MediaPlan, progress=None) -> None:
+    """Fills ``plan.sizes`` with each sample's (width, height) in pixels,
+    from sample metadata; missing metadata is computed first (FiftyOne
+    skips samples that already have it)."""
+    import fiftyone.core.metadata as fom
+
+    if plan.media_field == "filepath":
+        widths = samples.values("metadata.width")
+        if any(w is None for w in widths):
+            samples.compute_metadata(progress=progress)
+
+        ids, widths, heights = samples.values(
+            ["id", "metadata.width", "metadata.height"]
+        )
+        sizes = dict(zip(ids, zip(widths, heights)))
+    else:
+        # Metadata describes `filepath`; measure the media field's files
+        ids, widths, heights = samples.values(
+            ["id", "metadata.width", "metadata.height"]
+        )
+        sizes = dict(zip(ids, zip(widths, heights)))
+        for sample_id, ref in zip(plan.sample_ids, plan.refs):
+            if None in sizes.get(sample_id, (None, None)):
+                meta = fom.ImageMetadata.build_for(ref)
+                sizes[sample_id] = (meta.width, meta.height)
+
+    unknown = [
+        ref
+        for sample_id, ref in zip(plan.sample_ids, plan.refs)
+        if not all(sizes.get(sample_id, (None, None)))
+    ]
+    if unknown:
+        raise LabelStudioBackendError(
+            "Could not read the image size of %d media file(s) (e.g. %s); "
+            "they may not be images. Check them with "
+            "dataset.compute_metadata(), or annotate a view without them"
+            % (len(unknown), _examples(unknown))
+        )
+
+    plan.sizes = {
+        sid: (int(sizes[sid][0]), int(sizes[sid][1]))
+        for sid in plan.sample_ids
+    }
+
+
+def common_parent(paths: list) -> str:
+    """The deepest directory that contains every path."""
+    dirs = {os.path.dirname(os.path.abspath(p)) for p in paths}
+    return os.path.commonpath(sorted(dirs))

@@ -1,0 +1,115 @@
+"""Run status from Label Studio, and removing a run's project."""
+
+import logging
+from collections import Counter
+
+from .project import call, project_gone
+
+logger = logging.getLogger(__name__)
+
+
+def get_status(results) -> dict:
+    """Counts of the run's tasks, read in one bulk export."""
+    tasks = call(results, lambda c, pid: c.export_tasks(pid))
+    users = _user_names(results.backend.client)
+
+    annotated = skipped = with_predictions = 0
+    per_annotator = {}
+    names = {
+        uid: u.get("email") or u.get("username") or str(uid)
+        for uid, u in users.items()
+    }
+    for task in tasks:
+        annotations = task.get("annotations") or []
+        done = [a for a in annotations if not a.get("was_cancelled")]
+        if done:
+            annotated += 1
+        elif annotations:
+            skipped += 1
+        if task.get("predictions"):
+            with_predictions += 1
+        for anno in annotations:
+            who = anno.get("completed_by")
+            if isinstance(who, dict):
+                who = who.get("id")
+            who = names.get(who, who)
+            counts = per_annotator.setdefault(
+                str(who), Counter(annotations=0, skipped=0)
+            )
+            counts[
+                "skipped" if anno.get("was_cancelled") else "annotations"
+            ] += 1
+
+    return {
+        "anno_key": results.key,
+        "project_id": results.project_id,
+        "project_url": results.project_url,
+        "tasks": len(tasks),
+        "annotated": annotated,
+        "skipped": skipped,
+        "unannotated": len(tasks) - annotated - skipped,
+        "predictions": with_predictions,
+        "annotators": {k: dict(v) for k, v in sorted(per_annotator.items())},
+    }
+
+
+def _user_names(client) -> dict:
+    try:
+        return client.list_users()
+    except Exception:  # names are a nicety; ids still identify annotators
+        return {}
+
+
+def format_status(status: dict) -> str:
+    lines = [
+        "Annotation run '%s': Label Studio project %s (%s)"
+        % (status["anno_key"], status["project_id"], status["project_url"]),
+        "    tasks:        %d" % status["tasks"],
+        "    annotated:    %d" % status["annotated"],
+        "    skipped:      %d" % status["skipped"],
+        "    unannotated:  %d" % status["unannotated"],
+        "    predictions:  %d tasks" % status["predictions"],
+    ]
+    if status["annotators"]:
+        lines.append("    annotators:")
+        for name, counts in status["annotators"].items():
+            lines.append(
+                "        %s: %d annotations, %d skipped"
+                % (name, counts["annotations"], counts["skipped"])
+            )
+    return "\n".join(lines)
+
+
+def cleanup(results) -> None:
+    """Deletes the run's storages and project (tasks and annotations go
+    with it), then records that the run has no project any more."""
+    from ..client.errors import LabelStudioNotFoundError
+
+    def delete(client, project_id):
+        for storage_id in results.storage_ids:
+            try:
+                client.delete_storage(storage_id)
+            except LabelStudioNotFoundError:
+                pass  # already gone with the project
+        client.delete_project(project_id)
+
+    if results.project_id is None:
+        logger.info("Annotation run '%s' was already cleaned up", results.key)
+        return
+
+    try:
+        call(results, delete)
+    except LabelStudioNotFoundError:
+        raise project_gone(results) from None
+
+    logger.info(
+        "Deleted Label Studio project %s of annotation run '%s'",
+        results.project_id,
+        results.key,
+    )
+    results.project_id = None
+    results.storage_ids = []
+    if results.key is not None and results.key in (
+        results.samples._root_dataset.list_annotation_runs()
+    ):
+        results.save()

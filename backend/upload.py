@@ -1,0 +1,316 @@
+"""Creates a run's Label Studio project: checks, media, tasks, rollback.
+
+``prepare`` runs in ``register_run`` (before the run is recorded) and does
+every check that needs no project; ``upload`` creates the project and
+removes it again, with the run record, if anything fails.
+"""
+
+import json
+import logging
+import re
+
+import fiftyone.core.fields as fof
+import fiftyone.core.utils as fou
+
+from ..client.errors import LabelStudioError
+from . import media as fomedia
+from .errors import LabelStudioBackendError
+from .schema import schema_hash, validate_label_schema
+
+logger = logging.getLogger(__name__)
+
+_SCALAR_TYPES = (
+    (fof.BooleanField, "bool"),
+    (fof.IntField, "int"),
+    (fof.FloatField, "float"),
+    (fof.StringField, "str"),
+)
+_LABEL_ID = re.compile(r"[0-9a-f]{24}")
+_ROOT_IN_REFUSAL = re.compile(r'LOCAL_FILES_DOCUMENT_ROOT="([^"]+)"')
+
+
+def prepare(backend, samples) -> fomedia.MediaPlan:
+    """Checks schema, media, server and key; measures the images.
+
+    Raises:
+        LabelStudioBackendError or client.errors.LabelStudioError: one
+            clear error; nothing has been created anywhere
+    """
+    config = backend.config
+    validate_label_schema(config.label_schema)
+    _add_scalar_types(samples, config.label_schema)
+    plan = fomedia.check_media(samples, config.media_field, config.media_mode)
+    backend.connect_to_api()  # unreachable server / bad key fail here
+    fomedia.measure_images(samples, plan, progress=config.progress)
+    return plan
+
+
+def _add_scalar_types(samples, label_schema):
+    """Records the value type of scalar fields (the converters need it to
+    pick the Label Studio control and to parse results back)."""
+    for field_name, info in label_schema.items():
+        if info.get("type") != "scalar":
+            continue
+        field = samples.get_field(field_name)
+        scalar_type = "str"
+        for cls, name in _SCALAR_TYPES:
+            if field is not None and isinstance(field, cls):
+                scalar_type = name
+                break
+        info["scalar_type"] = scalar_type
+
+
+def describe_project(dataset, anno_key) -> str:
+    return "FiftyOne dataset '%s', annotation run '%s'" % (
+        dataset.name,
+        anno_key,
+    )
+
+
+def upload(backend, samples, anno_key, plan):
+    """Creates the project, makes the media reachable and imports one task
+    per sample; returns the run's results. On any failure, deletes what
+    was created and the run record, then raises one error."""
+    from ..converters.label_config import build_label_config
+    from .core import LabelStudioAnnotationResults
+
+    config = backend.config
+    client = backend.client
+    dataset = samples._root_dataset
+    title = config.project_name or "FiftyOne_%s" % dataset.name
+    created = {"project_id": None, "storage_ids": []}
+    try:
+        label_config = build_label_config(config.label_schema)
+        project = client.create_project(
+            title,
+            label_config,
+            description=describe_project(dataset, anno_key),
+        )
+        created["project_id"] = project_id = int(project["id"])
+        media_urls, mode = _media_urls(
+            client, project_id, plan, config, created
+        )
+        tasks, id_map = _build_tasks(samples, plan, media_urls, config)
+        task_ids = _import(client, project_id, tasks, config.progress)
+    except BaseException as exc:
+        _rollback(backend, samples, anno_key, client, created)
+        if not isinstance(exc, Exception) or isinstance(
+            exc, LabelStudioBackendError
+        ):
+            raise
+        error = LabelStudioBackendError(
+            "Annotation run '%s' could not be created: %s. Nothing was "
+            "left behind (no run record, no Label Studio project)"
+            % (anno_key, exc)
+        )
+        if isinstance(exc, LabelStudioError):
+            raise error from None  # its message is complete and key-free
+        raise error from exc
+
+    logger.info(
+        "Created Label Studio project %d '%s' with %d tasks",
+        project_id,
+        title,
+        len(task_ids),
+    )
+    return LabelStudioAnnotationResults(
+        samples,
+        config,
+        anno_key,
+        id_map,
+        project_id=project_id,
+        task_map={t: s for t, s in zip(task_ids, plan.sample_ids)},
+        storage_ids=created["storage_ids"],
+        url=config.url,
+        project_title=title,
+        media_mode=mode,
+        label_config_hash=schema_hash(config.label_schema),
+        backend=backend,
+    )
+
+
+def _rollback(backend, samples, anno_key, client, created):
+    project_id = created["project_id"]
+    for storage_id in created["storage_ids"]:
+        try:
+            client.delete_storage(storage_id)
+        except Exception as e:  # the project delete removes it anyway
+            logger.debug("Could not delete storage %s: %s", storage_id, e)
+    if project_id is not None:
+        try:
+            client.delete_project(project_id)
+        except Exception as e:
+            logger.warning(
+                "Could not delete Label Studio project %d after the failed "
+                "upload (%s); delete it in Label Studio",
+                project_id,
+                e,
+            )
+    try:
+        backend.delete_run(samples, anno_key, cleanup=False)
+    except Exception as e:
+        logger.warning("Could not delete run record '%s': %s", anno_key, e)
+
+
+# -- media ------------------------------------------------------------
+
+
+def _media_urls(client, project_id, plan, config, created):
+    """The task URL of each sample and the media mode that was used."""
+    urls = {ref: ref for ref in plan.urls}
+    paths = sorted(set(plan.local_paths))
+    modes = ["url"] if urls else []
+    if paths:
+        local = None
+        if config.media_mode in ("auto", "local"):
+            local = _local_file_urls(client, project_id, paths, created)
+            if local is None and config.media_mode == "local":
+                raise LabelStudioBackendError(
+                    "media_mode='local': Label Studio at %s will not serve "
+                    "files from %s (%s). Start Label Studio with "
+                    "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and "
+                    "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT set to a parent "
+                    "folder of the images, or use media_mode='upload'"
+                    % (
+                        config.url,
+                        fomedia.common_parent(paths),
+                        client.storage_refusal or "refused",
+                    )
+                )
+        if local is not None:
+            urls.update(local)
+            modes.append("local")
+        else:
+            uploaded = _upload(client, project_id, paths, config.progress)
+            urls.update(uploaded)
+            modes.append("upload")
+
+    return [urls[ref] for ref in plan.refs], "+".join(modes)
+
+
+def _local_file_urls(client, project_id, paths, created):
+    """``{path: /data/local-files/?d=...}`` through one Local Files storage
+    for the common folder, or None when the server will not serve it."""
+    parent = fomedia.common_parent(paths)
+    storage_id = client.create_local_storage(project_id, parent)
+    if storage_id is None:
+        return None
+
+    created["storage_ids"].append(storage_id)
+    root = _document_root(client, project_id)
+    if root is None:
+        client.delete_storage(storage_id)
+        created["storage_ids"].remove(storage_id)
+        return None
+
+    return {p: client.local_file_url(p, root) for p in paths}
+
+
+def _document_root(client, project_id):
+    """The server's LOCAL_FILES_DOCUMENT_ROOT, from its answer to a storage
+    it must refuse (the filesystem root is never a strict subdirectory)."""
+    if client.create_local_storage(project_id, "/") is not None:
+        return None  # cannot happen on a sane server; do not guess
+    match = _ROOT_IN_REFUSAL.search(client.storage_refusal or "")
+    return match.group(1) if match else None
+
+
+def _upload(client, project_id, paths, progress):
+    with fou.ProgressBar(
+        total=len(paths), progress=progress, iters_str="files"
+    ) as pb:
+        urls = client.upload_files(
+            project_id, paths, progress=lambda n: pb.set_iteration(n)
+        )
+    return dict(zip(paths, urls))
+
+
+# -- tasks ------------------------------------------------------------
+
+
+def _build_tasks(samples, plan, media_urls, config):
+    """One task per sample (existing labels as its prediction) and the
+    id_map of the existing labels that were sent."""
+    from ..converters.names import control_name
+    from ..converters.tasks import sample_to_task
+
+    schema = config.label_schema
+    existing = [f for f, i in schema.items() if i.get("existing_field")]
+    values = {f: samples.values(f) for f in existing}
+    controls = {f: control_name(f) for f in existing}
+    id_map = {f: {} for f in existing}
+
+    tasks = []
+    needs_ids = any(schema[f].get("type") != "scalar" for f in existing)
+    for i, sample_id in enumerate(plan.sample_ids):
+        field_labels = {f: values[f][i] for f in existing}
+        width, height = plan.sizes[sample_id]
+        task = sample_to_task(
+            sample_id,
+            media_urls[i],
+            plan.refs[i],
+            field_labels,
+            schema,
+            width,
+            height,
+        )
+        tasks.append(task)
+        task_ids = _ids_in(task) if needs_ids else set()
+        for field in existing:
+            sent = _sent_ids(
+                task,
+                task_ids,
+                field_labels[field],
+                controls[field],
+                schema[field],
+            )
+            if sent is not None:
+                id_map[field][sample_id] = sent
+
+    return tasks, id_map
+
+
+def _ids_in(task) -> set:
+    """Every label id the task carries (results and task-data hints)."""
+    return set(_LABEL_ID.findall(json.dumps(task)))
+
+
+def _sent_ids(task, task_ids, value, control, label_info):
+    """What ``id_map`` records for one sample and field: the ids of the
+    existing labels that are in the task, or True for a sent scalar."""
+    if value is None:
+        return None
+
+    results = [
+        r
+        for p in task.get("predictions") or []
+        for r in p.get("result") or []
+        if r.get("from_name") == control
+    ]
+    if label_info.get("type") == "scalar":
+        return True if results else None
+
+    ids = [i for i in _label_ids(value) if i in task_ids]
+    if not ids:
+        return None
+    return ids if _is_list_label(value) else ids[0]
+
+
+def _label_ids(value):
+    list_field = getattr(value, "_LABEL_LIST_FIELD", None)
+    if list_field is not None:
+        return [label.id for label in (value[list_field] or [])]
+    return [value.id]
+
+
+def _is_list_label(value):
+    return getattr(value, "_LABEL_LIST_FIELD", None) is not None
+
+
+def _import(client, project_id, tasks, progress):
+    with fou.ProgressBar(
+        total=len(tasks), progress=progress, iters_str="tasks"
+    ) as pb:
+        return client.import_tasks(
+            project_id, tasks, progress=lambda n: pb.set_iteration(n)
+        )
