@@ -3,7 +3,8 @@
 from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
-from . import auth, exports, storage, tasks, uploads
+from . import auth, exports, storage, uploads
+from . import tasks as task_ops
 from .errors import LabelStudioConnectionError, LabelStudioNotFoundError
 from .transport import Transport
 
@@ -166,13 +167,13 @@ class LabelStudioClient:
     def import_tasks(
         self,
         project_id: int,
-        tasks_json: Sequence[dict],
+        tasks: Sequence[dict],
         batch_size: int = constants.IMPORT_BATCH_SIZE,
         progress: Optional[Callable[[int], None]] = None,
     ) -> list:
         """Task ids of the imported tasks, in order; never retried."""
-        return tasks.import_tasks(
-            self._transport, project_id, tasks_json, batch_size, progress
+        return task_ops.import_tasks(
+            self._transport, project_id, tasks, batch_size, progress
         )
 
     def export_tasks(
@@ -182,10 +183,10 @@ class LabelStudioClient:
         return exports.export_tasks(self._transport, project_id, ids)
 
     def task_count(self, project_id: int) -> int:
-        return tasks.task_count(self._transport, project_id)
+        return task_ops.task_count(self._transport, project_id)
 
     def delete_tasks(self, project_id: int, task_ids: Sequence[int]) -> int:
-        return tasks.delete_tasks(self._transport, project_id, task_ids)
+        return task_ops.delete_tasks(self._transport, project_id, task_ids)
 
     # -- local files ------------------------------------------------------
 

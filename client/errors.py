@@ -81,13 +81,27 @@ def scrub(text: str, secrets: tuple = ()) -> str:
     return _AUTH_VALUE.sub(lambda m: m.group(1) + " ***", text)
 
 
+def _flatten(errors: Any) -> str:
+    """`{"field": ["msg", ...]}` -> "field: msg; ..." (server order)."""
+    if isinstance(errors, dict):
+        return "; ".join(
+            "%s: %s" % (k, _flatten(v)) for k, v in errors.items()
+        )
+    if isinstance(errors, (list, tuple)):
+        return " ".join(_flatten(e) for e in errors)
+    return str(errors)
+
+
 def body_detail(body: Any) -> str:
     """The server's explanation from a JSON or HTML error body."""
     if isinstance(body, dict):
         detail = str(body.get("detail") or "")
         errors = body.get("validation_errors")
         if errors:
-            detail = "%s: %s" % (detail or "Validation error", errors)
+            detail = "%s: %s" % (
+                detail or "Validation error",
+                _flatten(errors),
+            )
         if not detail:
             detail = str(body)[:500]
         return detail
