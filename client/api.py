@@ -54,8 +54,9 @@ class LabelStudioClient:
         )
 
     def version(self) -> str:
+        # No retries: "server not started" should be reported at once
         answer = self._transport.json(
-            "GET", "api/version", "read the server version"
+            "GET", "api/version", "read the server version", retries=0
         )
         return str(answer.get("release") or answer.get("version") or "")
 
