@@ -88,10 +88,11 @@ def close(a, b, tol=1e-6) -> bool:
 def snapshot(dataset, fields) -> list:
     """Everything a load could change, to compare before/after."""
     out = []
-    for sample in dataset.select_fields(fields).iter_samples():
+    present = [f for f in fields if dataset.get_field(f) is not None]
+    for sample in dataset.select_fields(present).iter_samples():
         row = {"id": sample.id}
         for field in fields:
-            value = sample[field]
+            value = sample[field] if field in present else None
             row[field] = (
                 value.to_dict() if hasattr(value, "to_dict") else value
             )
