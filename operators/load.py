@@ -263,9 +263,16 @@ def _annotators(credentials) -> list:
         client = LabelStudioClient(
             credentials.url, credentials.api_key, timeout=5
         )
-        return sorted(str(v) for v in client.list_users().values() if v)
+        users = client.list_users().values()
     except Exception:
         return []
+    names = set()
+    for user in users:
+        if isinstance(user, dict):
+            user = user.get("email") or user.get("username")
+        if user:
+            names.add(str(user))
+    return sorted(names)
 
 
 def _load(ctx, load: Load, report) -> dict:
