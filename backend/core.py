@@ -117,16 +117,24 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
     def load_credentials(
         self, url=None, api_key=None, annotator=None, **kwargs
     ):
-        """Sets what ``load_annotation_results(anno_key, **kwargs)`` gives:
-        ``url``, ``api_key``, ``annotator``, ``progress``."""
+        """Takes what ``load_annotation_results(anno_key, **kwargs)`` (and
+        so ``load_annotations``) passes: ``url``, ``api_key``, and
+        ``annotator`` for the next download only."""
         if url is not None:
             self.url = credentials.resolve_url(url, self.name)
         if api_key is not None:
             self._api_key = api_key
         if annotator is not None:
-            self.annotator = annotator
+            self._next_annotator = annotator
         if "progress" in kwargs:
             self._progress = kwargs.pop("progress")
+
+    def pop_annotator(self):
+        """The annotator whose annotations the next download loads: one
+        given to ``load_annotations``, else the run's ``annotator``."""
+        annotator = getattr(self, "_next_annotator", None)
+        self._next_annotator = None
+        return annotator if annotator is not None else self.annotator
 
 
 class LabelStudioBackend(foua.AnnotationBackend):

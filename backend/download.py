@@ -34,7 +34,7 @@ def download(backend, results) -> dict:
     config = results.config
     schema = config.label_schema
     tasks = call(results, lambda c, pid: c.export_tasks(pid))
-    annotator_id = _annotator_id(results)
+    annotator_id = _annotator_id(results, config.pop_annotator())
     chosen, counts = _choose_tasks(results, tasks, annotator_id)
 
     expected = {f: RETURN_TYPES[i["type"]] for f, i in schema.items()}
@@ -65,9 +65,8 @@ def download(backend, results) -> dict:
 # -- choosing what to load per task -----------------------------------
 
 
-def _annotator_id(results):
-    """The Label Studio user id named by ``config.annotator``, or None."""
-    annotator = results.config.annotator
+def _annotator_id(results, annotator):
+    """The Label Studio user id named by ``annotator``, or None."""
     if annotator in (None, ""):
         return None
 

@@ -368,6 +368,9 @@ def test_annotator_choice(
     )
     assert dataset.first().tag.label == "mine"
     assert admin_id != other_id
+    # ... for that load only
+    dataset.load_annotations("who", unexpected="ignore")
+    assert dataset.first().tag.label == "theirs"
 
     results = dataset.load_annotation_results("who")
     results.config.annotator = "nobody@example.com"
