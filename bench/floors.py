@@ -1,0 +1,171 @@
+"""The floors: the least work any client must do for the same result.
+
+annotate floor: build the same tasks JSON our backend sends (task data
+with the media URL and ``data.fiftyone.sample_id``, one inline prediction
+of 10 rectangles per task), then time only the raw requests Label Studio
+needs: create the project, connect a Local Files storage (local mode) or
+upload the files in multipart batches of 100 (upload mode), and ONE import
+request of the serialized JSON.
+
+load floor: time one raw sync export of all tasks, ``json.loads`` of it,
+and FiftyOne's own bulk write of the same labels
+(``set_values(..., key_field="id")``); building the label objects from
+the export is not timed.
+"""
+
+import json
+import os
+
+from harness import IMAGE_HEIGHT, IMAGE_WIDTH, LABEL_FIELD, Timer
+from ls_raw import RawLS, detection_label_config
+
+FLOOR_VERSION = "fiftyone"
+
+
+def box_result(label_id: str, label: str, box: list) -> dict:
+    x, y, w, h = box
+    return {
+        "id": label_id,
+        "from_name": LABEL_FIELD,
+        "to_name": "image",
+        "type": "rectanglelabels",
+        "original_width": IMAGE_WIDTH,
+        "original_height": IMAGE_HEIGHT,
+        "image_rotation": 0,
+        "value": {
+            "x": 100.0 * x,
+            "y": 100.0 * y,
+            "width": 100.0 * w,
+            "height": 100.0 * h,
+            "rotation": 0,
+            "rectanglelabels": [label],
+        },
+    }
+
+
+def build_tasks(sample_ids, paths, detections, urls) -> list:
+    tasks = []
+    for sample_id, path, dets, url in zip(sample_ids, paths, detections, urls):
+        result = [
+            box_result(d.id, d.label, d.bounding_box) for d in dets.detections
+        ]
+        tasks.append(
+            {
+                "data": {
+                    "image": url,
+                    "fiftyone": {"sample_id": sample_id, "media": path},
+                },
+                "predictions": [
+                    {"model_version": FLOOR_VERSION, "result": result}
+                ],
+            }
+        )
+    return tasks
+
+
+def annotate_floor(dataset, mode: str, files_root: str) -> dict:
+    """Runs the annotate floor on ``dataset``; deletes its project."""
+    sample_ids, paths, detections = dataset.values(
+        ["id", "filepath", LABEL_FIELD]
+    )
+    ls = RawLS()
+    timer = Timer()
+    project_id = None
+    try:
+        with timer.section("create_project"):
+            project_id = ls.create_project(
+                "bench floor %s" % mode, detection_label_config()
+            )
+        if mode == "local":
+            with timer.section("media"):
+                ls.create_local_storage(
+                    project_id, os.path.dirname(os.path.abspath(paths[0]))
+                )
+            urls = [
+                "/data/local-files/?d="
+                + os.path.relpath(os.path.abspath(p), files_root)
+                for p in paths
+            ]
+        else:
+            with timer.section("media"):
+                urls = ls.upload_files(project_id, paths)
+        with timer.section("build_json"):
+            body = json.dumps(
+                build_tasks(sample_ids, paths, detections, urls)
+            ).encode()
+        with timer.section("import"):
+            task_ids = ls.import_body(project_id, body)
+        assert len(task_ids) == len(sample_ids), "floor import lost tasks"
+    finally:
+        if project_id is not None:
+            ls.delete_project(project_id)
+        ls.close()
+    s = timer.sections
+    return {
+        "seconds": s["create_project"] + s["media"] + s["import"],
+        "import_seconds": s["import"],
+        "sections": {k: round(v, 4) for k, v in s.items()},
+        "body_mb": round(len(body) / 2**20, 2),
+    }
+
+
+def _labels_from_export(tasks: list) -> dict:
+    """{sample id: Detections} from the latest annotation of each task."""
+    import fiftyone as fo
+
+    labels = {}
+    for task in tasks:
+        annotations = [
+            a for a in task.get("annotations", []) if not a["was_cancelled"]
+        ]
+        if not annotations:
+            continue
+        latest = max(annotations, key=lambda a: a["updated_at"])
+        dets = []
+        for r in latest["result"]:
+            if r.get("type") != "rectanglelabels":
+                continue
+            v = r["value"]
+            kwargs = {}
+            if len(r["id"]) == 24:
+                kwargs["_id"] = fo.core.labels.ObjectId(r["id"])
+            dets.append(
+                fo.Detection(
+                    label=v["rectanglelabels"][0],
+                    bounding_box=[
+                        v["x"] / 100.0,
+                        v["y"] / 100.0,
+                        v["width"] / 100.0,
+                        v["height"] / 100.0,
+                    ],
+                    **kwargs,
+                )
+            )
+        labels[task["data"]["fiftyone"]["sample_id"]] = fo.Detections(
+            detections=dets
+        )
+    return labels
+
+
+def load_floor(dataset, project_id: int, field: str) -> dict:
+    """Runs the load floor against ``project_id`` (tasks made by our
+    backend), writing into ``field`` of ``dataset``."""
+    ls = RawLS()
+    timer = Timer()
+    try:
+        with timer.section("export"):
+            raw = ls.export_raw(project_id)
+        with timer.section("parse"):
+            tasks = json.loads(raw)
+    finally:
+        ls.close()
+    labels = _labels_from_export(tasks)
+    with timer.section("set_values"):
+        dataset.set_values(field, labels, key_field="id")
+    s = timer.sections
+    return {
+        "seconds": s["export"] + s["parse"] + s["set_values"],
+        "sections": {k: round(v, 4) for k, v in s.items()},
+        "export_mb": round(len(raw) / 2**20, 2),
+        "labels": sum(len(d.detections) for d in labels.values()),
+    }

@@ -1,0 +1,158 @@
+"""The order of the benchmark cases. Every record gets a ``tag``:
+``{"section", "what", "who", "mode", "n", "rep"}`` that report.py reads.
+
+compare (N = --compare-n, --repeat times, local storage unless noted):
+    floor annotate (local), ours annotate -> seed -> ours load -> floor
+    load, built-in annotate -> seed -> built-in load, floor annotate
+    (upload), ours annotate (upload)
+upload (N = --upload-n): floor, ours and built-in annotate in upload mode
+scaling (each N of --sizes, once, local storage): floor annotate, ours
+    annotate -> seed -> ours load -> floor load; N == --compare-n reuses
+    the compare section's first repetition
+rle: one child
+"""
+
+import os
+
+from harness import RESULTS_DIR
+from ls_raw import RawLS
+
+
+def dataset_sizes(args) -> list:
+    sizes = set()
+    if "compare" in args.only:
+        sizes.add(args.compare_n)
+    if "upload" in args.only:
+        sizes.add(args.upload_n)
+    if "scaling" in args.only:
+        sizes.update(args.sizes)
+    return sorted(sizes)
+
+
+def _profile_path(args, what, who, mode, n, rep):
+    if not args.profile or rep != 0 or who != "ours":
+        return None
+    return os.path.join(
+        RESULTS_DIR, "profile-%s-%s-%s-%d.txt" % (what, who, mode, n)
+    )
+
+
+def _delete_project(project_id):
+    if project_id is None:
+        return
+    ls = RawLS()
+    try:
+        ls.delete_project(project_id)
+    except Exception as exc:  # a leftover project only costs disk
+        print("  (could not delete project %s: %s)" % (project_id, exc))
+    finally:
+        ls.close()
+
+
+def _floor_annotate(runner, section, mode, n, rep):
+    tag = dict(section=section, what="annotate", who="floor", mode=mode)
+    runner.child(
+        "floor_annotate", tag=dict(tag, n=n, rep=rep), mode=mode, n=n
+    )
+
+
+def _annotate(runner, args, section, who, mode, n, rep):
+    run = "%s_%s_%s_%d_%d" % (section, who, mode, n, rep)
+    tag = dict(section=section, who=who, mode=mode, n=n, rep=rep)
+    result = runner.child(
+        "annotate",
+        tag=dict(tag, what="annotate"),
+        builtin_local=(who == "builtin" and mode == "local"),
+        backend=who,
+        mode=mode,
+        n=n,
+        run=run,
+        profile=_profile_path(args, "annotate", who, mode, n, rep),
+    )
+    return run, result.get("project_id")
+
+
+def _annotate_seed_load(runner, args, section, who, n, rep, seed):
+    """annotate (local) -> seed -> load [-> floor load for ours]."""
+    run, project_id = _annotate(runner, args, section, who, "local", n, rep)
+    if project_id is None:
+        return
+    tag = dict(section=section, who=who, mode="local", n=n, rep=rep)
+    try:
+        try:
+            seeded = seed(project_id)
+        except Exception as exc:
+            seeded = {"error": "seeding failed: %s" % exc}
+        runner.note("seed", dict(tag, what="seed"), seeded)
+        if "error" in seeded:
+            return
+        runner.child(
+            "load",
+            tag=dict(tag, what="load"),
+            builtin_local=(who == "builtin"),
+            backend=who,
+            run=run,
+            profile=_profile_path(args, "load", who, "local", n, rep),
+        )
+        if who == "ours":
+            runner.child(
+                "floor_load",
+                tag=dict(tag, who="floor", what="load"),
+                run=run,
+                project_id=project_id,
+            )
+    finally:
+        _delete_project(project_id)
+
+
+def _compare(runner, args, seed):
+    n = args.compare_n
+    for rep in range(args.repeat):
+        _floor_annotate(runner, "compare", "local", n, rep)
+        _annotate_seed_load(runner, args, "compare", "ours", n, rep, seed)
+        if not args.no_builtin:
+            _annotate_seed_load(
+                runner, args, "compare", "builtin", n, rep, seed
+            )
+        _floor_annotate(runner, "compare", "upload", n, rep)
+        _, project_id = _annotate(
+            runner, args, "compare", "ours", "upload", n, rep
+        )
+        _delete_project(project_id)
+
+
+def _upload(runner, args):
+    n = args.upload_n
+    for rep in range(args.repeat):
+        _floor_annotate(runner, "upload", "upload", n, rep)
+        whos = ["ours"] + ([] if args.no_builtin else ["builtin"])
+        for who in whos:
+            _, project_id = _annotate(
+                runner, args, "upload", who, "upload", n, rep
+            )
+            _delete_project(project_id)
+
+
+def _scaling(runner, args, seed):
+    for n in args.sizes:
+        if "compare" in args.only and n == args.compare_n:
+            continue  # the compare section measured it
+        _floor_annotate(runner, "scaling", "local", n, 0)
+        _annotate_seed_load(runner, args, "scaling", "ours", n, 0, seed)
+
+
+def run_sections(runner, args, seed) -> None:
+    if "rle" in args.only:
+        reps = (5, 2) if args.quick else (20, 10)
+        runner.child(
+            "rle",
+            tag=dict(section="rle", what="rle", who="both", mode="", n=0),
+            repeat_ours=reps[0],
+            repeat_sdk=reps[1],
+        )
+    if "compare" in args.only:
+        _compare(runner, args, seed)
+    if "upload" in args.only:
+        _upload(runner, args)
+    if "scaling" in args.only:
+        _scaling(runner, args, seed)

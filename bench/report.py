@@ -1,0 +1,467 @@
+"""Turns the run's records into a summary (medians, ratios, targets) and a
+markdown report."""
+
+import math
+import statistics
+
+# Targets from the issue
+ANNOTATE_VS_FLOOR = 1.3
+LOAD_VS_FLOOR = 1.3
+ANNOTATE_VS_BUILTIN = 3.0
+LOAD_VS_BUILTIN = 2.0
+RLE_SPEEDUP = 50.0
+TEN_K_SECONDS = 60.0
+PEAK_RSS_MB = 1536.0
+# growth exponent log(t2/t1)/log(n2/n1) above this is not "linear"
+LINEAR_EXPONENT = 1.15
+
+
+def _ok(records, **tag):
+    return [
+        r["result"]
+        for r in records
+        if "error" not in r["result"]
+        and all(r["tag"].get(k) == v for k, v in tag.items())
+    ]
+
+
+def _median(results, key="seconds"):
+    values = [r[key] for r in results if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def _max(results, key):
+    values = [r[key] for r in results if r.get(key) is not None]
+    return max(values) if values else None
+
+
+def _ratio(a, b):
+    return a / b if a and b else None
+
+
+def _annotate_rows(records, args):
+    rows = []
+    cases = [("compare", "local", args.compare_n)]
+    cases.append(("compare", "upload", args.compare_n))
+    cases.append(("upload", "upload", args.upload_n))
+    for section, mode, n in cases:
+        tag = dict(section=section, mode=mode, n=n, what="annotate")
+        ours = _ok(records, who="ours", **tag)
+        floor = _ok(records, who="floor", **tag)
+        builtin = _ok(records, who="builtin", **tag)
+        if not (ours or floor or builtin):
+            continue
+        row = {
+            "mode": mode,
+            "n": n,
+            "reps": len(ours),
+            "ours_s": _median(ours),
+            "floor_s": _median(floor),
+            "floor_import_s": _median(floor, "import_seconds"),
+            "builtin_s": _median(builtin),
+            "ours_peak_rss_mb": _max(ours, "peak_rss_mb"),
+            "builtin_peak_rss_mb": _max(builtin, "peak_rss_mb"),
+        }
+        row["ours_vs_floor"] = _ratio(row["ours_s"], row["floor_s"])
+        row["ours_vs_floor_import"] = _ratio(
+            row["ours_s"], row["floor_import_s"]
+        )
+        row["builtin_vs_ours"] = _ratio(row["builtin_s"], row["ours_s"])
+        rows.append(row)
+    return rows
+
+
+def _load_rows(records, args):
+    tag = dict(section="compare", what="load", n=args.compare_n)
+    ours = _ok(records, who="ours", **tag)
+    floor = _ok(records, who="floor", **tag)
+    builtin = _ok(records, who="builtin", **tag)
+    if not (ours or floor or builtin):
+        return []
+    row = {
+        "n": args.compare_n,
+        "reps": len(ours),
+        "ours_s": _median(ours),
+        "floor_s": _median(floor),
+        "builtin_s": _median(builtin),
+        "ours_correct": all(r.get("correct") for r in ours) if ours else None,
+        "builtin_correct": (
+            all(r.get("correct") for r in builtin) if builtin else None
+        ),
+        "ours_peak_rss_mb": _max(ours, "peak_rss_mb"),
+        "builtin_peak_rss_mb": _max(builtin, "peak_rss_mb"),
+        "floor_sections": floor[0].get("sections") if floor else None,
+    }
+    row["ours_vs_floor"] = _ratio(row["ours_s"], row["floor_s"])
+    row["builtin_vs_ours"] = _ratio(row["builtin_s"], row["ours_s"])
+    return [row]
+
+
+def _scaling_rows(records, args):
+    rows = []
+    sizes = sorted(set(args.sizes))
+    for n in sizes:
+        pick = dict(mode="local", n=n)
+        sections = ("scaling", "compare")
+        results = {}
+        for who, what in (
+            ("ours", "annotate"),
+            ("floor", "annotate"),
+            ("ours", "load"),
+            ("floor", "load"),
+            ("ours", "seed"),
+        ):
+            found = []
+            for section in sections:
+                found = _ok(records, section=section, who=who, what=what, **pick)
+                if found:
+                    break
+            results[(who, what)] = found
+        a, l = results[("ours", "annotate")], results[("ours", "load")]
+        if not (a or l):
+            continue
+        row = {
+            "n": n,
+            "annotate_s": _median(a),
+            "floor_annotate_s": _median(results[("floor", "annotate")]),
+            "load_s": _median(l),
+            "floor_load_s": _median(results[("floor", "load")]),
+            "seed_s": _median(results[("ours", "seed")]),
+            "annotate_peak_rss_mb": _max(a, "peak_rss_mb"),
+            "load_peak_rss_mb": _max(l, "peak_rss_mb"),
+            "load_correct": all(r.get("correct") for r in l) if l else None,
+        }
+        row["annotate_vs_floor"] = _ratio(
+            row["annotate_s"], row["floor_annotate_s"]
+        )
+        row["load_vs_floor"] = _ratio(row["load_s"], row["floor_load_s"])
+        if row["annotate_s"] is not None and row["load_s"] is not None:
+            row["total_s"] = row["annotate_s"] + row["load_s"]
+        rows.append(row)
+    for prev, row in zip(rows, rows[1:]):
+        for key in ("annotate_s", "load_s"):
+            if prev.get(key) and row.get(key):
+                row[key[:-2] + "_exponent"] = math.log(
+                    row[key] / prev[key]
+                ) / math.log(row["n"] / prev["n"])
+    return rows
+
+
+def _target(name, value, goal, met, unit=""):
+    return {
+        "target": name,
+        "value": value,
+        "goal": goal,
+        "unit": unit,
+        "met": met,
+    }
+
+
+def _targets(summary):
+    out = []
+    for row in summary["annotate"]:
+        label = "annotate %s N=%d" % (row["mode"], row["n"])
+        if row["ours_vs_floor"] is not None:
+            v = row["ours_vs_floor"]
+            out.append(
+                _target(
+                    label + ": ours / floor",
+                    v,
+                    "<= %.1fx" % ANNOTATE_VS_FLOOR,
+                    v <= ANNOTATE_VS_FLOOR,
+                    "x",
+                )
+            )
+        if row["builtin_vs_ours"] is not None:
+            v = row["builtin_vs_ours"]
+            out.append(
+                _target(
+                    label + ": built-in / ours",
+                    v,
+                    ">= %.0fx" % ANNOTATE_VS_BUILTIN,
+                    v >= ANNOTATE_VS_BUILTIN,
+                    "x",
+                )
+            )
+    for row in summary["load"]:
+        label = "load N=%d" % row["n"]
+        if row["ours_vs_floor"] is not None:
+            v = row["ours_vs_floor"]
+            out.append(
+                _target(
+                    label + ": ours / floor",
+                    v,
+                    "<= %.1fx" % LOAD_VS_FLOOR,
+                    v <= LOAD_VS_FLOOR,
+                    "x",
+                )
+            )
+        if row["builtin_vs_ours"] is not None:
+            v = row["builtin_vs_ours"]
+            out.append(
+                _target(
+                    label + ": built-in / ours",
+                    v,
+                    ">= %.0fx" % LOAD_VS_BUILTIN,
+                    v >= LOAD_VS_BUILTIN,
+                    "x",
+                )
+            )
+    for mask, ops in (summary.get("rle") or {}).items():
+        for op in ("encode", "decode"):
+            v = ops[op]["speedup"]
+            out.append(
+                _target(
+                    "RLE %s %s: SDK / ours" % (op, mask),
+                    v,
+                    ">= %.0fx" % RLE_SPEEDUP,
+                    v >= RLE_SPEEDUP and ops[op]["identical"],
+                    "x",
+                )
+            )
+    scaling = summary["scaling"]
+    for row in scaling:
+        if row["n"] == 10000 and row.get("total_s") is not None:
+            out.append(
+                _target(
+                    "10k annotate + load",
+                    row["total_s"],
+                    "< %.0f s" % TEN_K_SECONDS,
+                    row["total_s"] < TEN_K_SECONDS,
+                    "s",
+                )
+            )
+    if scaling:
+        big = scaling[-1]
+        rss = max(
+            v
+            for v in (big["annotate_peak_rss_mb"], big["load_peak_rss_mb"])
+            if v is not None
+        )
+        out.append(
+            _target(
+                "peak RSS at N=%d" % big["n"],
+                rss,
+                "< %.0f MB" % PEAK_RSS_MB,
+                rss < PEAK_RSS_MB,
+                "MB",
+            )
+        )
+        exps = [
+            row[k]
+            for row in scaling
+            for k in ("annotate_exponent", "load_exponent")
+            if row.get(k) is not None
+        ]
+        if exps:
+            out.append(
+                _target(
+                    "linear growth (max exponent)",
+                    max(exps),
+                    "<= %.2f" % LINEAR_EXPONENT,
+                    max(exps) <= LINEAR_EXPONENT,
+                )
+            )
+    return out
+
+
+def summarize(records, args) -> dict:
+    rle = _ok(records, section="rle")
+    summary = {
+        "annotate": _annotate_rows(records, args),
+        "load": _load_rows(records, args),
+        "rle": rle[0] if rle else None,
+        "scaling": _scaling_rows(records, args),
+        "errors": [
+            {"case": r["case"], "tag": r["tag"], "error": r["result"]["error"]}
+            for r in records
+            if "error" in r["result"]
+        ],
+    }
+    summary["targets"] = _targets(summary)
+    return summary
+
+
+def _f(value, fmt="%.2f", none="–"):
+    return none if value is None else fmt % value
+
+
+def _x(value):
+    return _f(value, "%.2fx")
+
+
+def markdown(data: dict) -> str:
+    s, meta = data["summary"], data["meta"]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Run %s on commit %s; Label Studio %s (SQLite, dev server) and the "
+        "client on the same %s-CPU machine; load average %s at start, %s "
+        "at the end; %.0f s in all. Seconds are medians over the "
+        "repetitions; ratios compare runs against the same server."
+        % (
+            meta["date"],
+            meta["git_commit"],
+            meta["label_studio"],
+            meta["cpus"],
+            "/".join("%.1f" % v for v in meta["load_avg_start"]),
+            "/".join("%.1f" % v for v in meta["load_avg_end"]),
+            meta["total_seconds"],
+        ),
+        "",
+    ]
+    if s["annotate"]:
+        lines += [
+            "## annotate() — 10 boxes per image as pre-annotations",
+            "",
+            "| media | N | reps | ours s | floor s (import only) | ours / "
+            "floor | built-in s | built-in / ours | ours peak RSS MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in s["annotate"]:
+            lines.append(
+                "| %s | %d | %d | %s | %s (%s) | %s | %s | %s | %s |"
+                % (
+                    r["mode"],
+                    r["n"],
+                    r["reps"],
+                    _f(r["ours_s"]),
+                    _f(r["floor_s"]),
+                    _f(r["floor_import_s"]),
+                    _x(r["ours_vs_floor"]),
+                    _f(r["builtin_s"]),
+                    _x(r["builtin_vs_ours"]),
+                    _f(r["ours_peak_rss_mb"], "%.0f"),
+                )
+            )
+        lines += [
+            "",
+            "Floor: the raw requests any client needs (create project; "
+            "Local Files storage or multipart uploads of 100 files; ONE "
+            "import of the same tasks JSON), timed without building the "
+            "JSON. The built-in backend's upload mode is only run at the "
+            "small N (it sends every file in one request).",
+            "",
+        ]
+    if s["load"]:
+        lines += [
+            "## load_annotations() — 10 boxes per task (annotations)",
+            "",
+            "| N | reps | ours s | floor s | ours / floor | built-in s | "
+            "built-in / ours | labels right (ours / built-in) | ours peak "
+            "RSS MB |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        ]
+        for r in s["load"]:
+            lines.append(
+                "| %d | %d | %s | %s | %s | %s | %s | %s / %s | %s |"
+                % (
+                    r["n"],
+                    r["reps"],
+                    _f(r["ours_s"]),
+                    _f(r["floor_s"]),
+                    _x(r["ours_vs_floor"]),
+                    _f(r["builtin_s"]),
+                    _x(r["builtin_vs_ours"]),
+                    r["ours_correct"],
+                    r["builtin_correct"],
+                    _f(r["ours_peak_rss_mb"], "%.0f"),
+                )
+            )
+        lines += [
+            "",
+            "Floor: one raw sync export request of all tasks + `json.loads` "
+            "+ FiftyOne's `set_values(field, labels, key_field=\"id\")` of "
+            "the same labels (building the label objects is not timed). "
+            "Annotations were seeded in bulk (edited copies of the "
+            "pre-annotations imported as predictions, then Label Studio's "
+            "`predictions_to_annotations` action): per task 7 boxes moved, "
+            "1 relabeled, 2 deleted, 2 new.",
+            "",
+        ]
+    if s["rle"]:
+        lines += [
+            "## Brush RLE, 1920x1080 masks",
+            "",
+            "| mask | RLE length | op | ours ms | SDK ms | SDK / ours | "
+            "identical |",
+            "|---|---:|---|---:|---:|---:|---|",
+        ]
+        for mask, ops in s["rle"].items():
+            for op in ("encode", "decode"):
+                o = ops[op]
+                lines.append(
+                    "| %s | %d | %s | %.2f | %.1f | %.0fx | %s |"
+                    % (
+                        mask,
+                        ops["rle_len"],
+                        op,
+                        1000 * o["ours_s"],
+                        1000 * o["sdk_s"],
+                        o["speedup"],
+                        o["identical"],
+                    )
+                )
+        lines.append("")
+    if s["scaling"]:
+        lines += [
+            "## Scaling (local storage, ours)",
+            "",
+            "| N | annotate s | / floor | load s | / floor | annotate + "
+            "load s | s per 1k (annotate / load) | growth exponent "
+            "(annotate / load) | peak RSS MB (annotate / load) |",
+            "|---:|---:|---:|---:|---:|---:|---|---|---|",
+        ]
+        for r in s["scaling"]:
+            per_k = lambda k: (  # noqa: E731
+                None if r.get(k) is None else 1000.0 * r[k] / r["n"]
+            )
+            lines.append(
+                "| %d | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s |"
+                % (
+                    r["n"],
+                    _f(r["annotate_s"]),
+                    _x(r["annotate_vs_floor"]),
+                    _f(r["load_s"]),
+                    _x(r["load_vs_floor"]),
+                    _f(r.get("total_s")),
+                    _f(per_k("annotate_s")),
+                    _f(per_k("load_s")),
+                    _f(r.get("annotate_exponent")),
+                    _f(r.get("load_exponent")),
+                    _f(r["annotate_peak_rss_mb"], "%.0f"),
+                    _f(r["load_peak_rss_mb"], "%.0f"),
+                )
+            )
+        lines += [
+            "",
+            "Growth exponent = log(t2/t1) / log(N2/N1) against the previous "
+            "N (1.0 = linear). Peak RSS is the child process's ru_maxrss "
+            "(including FiftyOne's own ~270 MB after import).",
+            "",
+        ]
+    if s["targets"]:
+        lines += [
+            "## Targets",
+            "",
+            "| target | measured | goal | met |",
+            "|---|---:|---|---|",
+        ]
+        for t in s["targets"]:
+            lines.append(
+                "| %s | %s%s | %s | %s |"
+                % (
+                    t["target"],
+                    _f(t["value"], "%.2f" if t["unit"] != "MB" else "%.0f"),
+                    {"x": "x", "": ""}.get(t["unit"], " " + t["unit"]),
+                    t["goal"],
+                    "yes" if t["met"] else "**no**",
+                )
+            )
+        lines.append("")
+    if s["errors"]:
+        lines += ["## Failed cases", ""]
+        for e in s["errors"]:
+            lines.append("- `%s` %s: %s" % (e["case"], e["tag"], e["error"]))
+        lines.append("")
+    return "\n".join(lines)

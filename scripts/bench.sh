@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The benchmark command: installs what is missing, starts ONE fresh Label
+# Studio (private data dir, free port) and a private FiftyOne database, runs
+# bench/run.py, writes bench/results/latest.json and latest.md, and stops
+# the server.
+#
+# Usage: bash scripts/bench.sh [--sizes 1000,10000,50000] [--quick]
+#                              [--profile] [--repeat 3] [--only ...]
+#   BENCH_PORT=18105   use this port instead of a free one
+#   FIFTYONE_LABELSTUDIO_BENCH_DIR   where images are cached and the run's
+#                      server and database live (default
+#                      ~/.local/share/fiftyone-labelstudio/bench)
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HOME_DIR="${FIFTYONE_LABELSTUDIO_HOME:-$HOME/.local/share/fiftyone-labelstudio}"
+BENCH_HOME="${FIFTYONE_LABELSTUDIO_BENCH_DIR:-$HOME_DIR/bench}"
+PY="$HOME_DIR/venv/bin/python"
+
+bash "$REPO/scripts/setup.sh" || exit 1
+
+RUN_DIR="$BENCH_HOME/run"
+FILES_ROOT="$BENCH_HOME/files"   # the server's local-files root
+LS_DIR="$RUN_DIR/label-studio"
+# A server left by an interrupted run of this script (stopped by its PID)
+"$PY" "$REPO/scripts/ls_server.py" stop --data-dir "$LS_DIR" || true
+rm -rf "$RUN_DIR"
+mkdir -p "$RUN_DIR" "$FILES_ROOT/img"
+
+cleanup() {
+  "$PY" "$REPO/scripts/ls_server.py" stop --data-dir "$LS_DIR" || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+exports="$("$PY" "$REPO/scripts/ls_server.py" start --port "${BENCH_PORT:-0}" \
+  --data-dir "$LS_DIR" --files-root "$FILES_ROOT")" || exit 1
+eval "$exports"
+echo "Label Studio at $LS_URL (pid $LS_PID, data $LS_DIR)" >&2
+
+# Never let a developer's own server or database leak into the run
+unset FIFTYONE_LABELSTUDIO_URL FIFTYONE_LABELSTUDIO_API_KEY \
+  FIFTYONE_DATABASE_URI LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED \
+  LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT
+export LS_URL LS_TOKEN
+export BENCH_FILES_ROOT="$FILES_ROOT" BENCH_IMAGES_DIR="$FILES_ROOT/img"
+export FIFTYONE_DATABASE_DIR="$RUN_DIR/fodb" FIFTYONE_DO_NOT_TRACK=true
+
+"$PY" "$REPO/bench/run.py" "$@"
