@@ -45,9 +45,17 @@ def download(backend, results) -> dict:
         total=len(chosen), progress=config.progress, iters_str="tasks"
     ) as pb:
         for sample_id, (task, source, seed) in pb(chosen.items()):
-            labels, task_problems, unexpected = task_to_labels(
-                task.get("data"), source.get("result") or [], schema
-            )
+            try:
+                labels, task_problems, unexpected = task_to_labels(
+                    task.get("data"), source.get("result") or [], schema
+                )
+            except Exception as e:
+                # Skipping the task would delete the sample's labels
+                raise LabelStudioBackendError(
+                    "Could not read Label Studio task %s (sample %s) of run "
+                    "'%s': %s. Nothing was loaded"
+                    % (task.get("id"), sample_id, results.key, e)
+                ) from e
             _stable_new_ids(task, source, seed, labels, unexpected)
             for field, by_type in labels.items():
                 _add(annotations[field], sample_id, by_type)
@@ -58,8 +66,63 @@ def download(backend, results) -> dict:
             for from_name, _, reason in task_problems:
                 problems[(from_name, _generic(reason))] += 1
 
+    unchanged = _keep_unchanged(results, annotations, chosen)
+    if unchanged:
+        counts["uploaded samples without a task (labels left as they are)"] = (
+            unchanged
+        )
     _log(results, len(tasks), counts, problems, unloaded)
     return annotations
+
+
+def _keep_unchanged(results, annotations, chosen) -> int:
+    """Returns the current labels of samples whose uploaded labels have no
+    task or prediction to come back from (deleted in Label Studio), so
+    that FiftyOne's merge leaves them alone instead of deleting them."""
+    dataset = results.samples._root_dataset
+    missing = set()
+    for field in annotations:
+        missing.update(
+            s for s in results.id_map.get(field) or {} if s not in chosen
+        )
+    if not missing:
+        return 0
+
+    view = dataset.select(sorted(missing))
+    ids = view.values("id")
+    for field, info in results.config.label_schema.items():
+        uploaded = results.id_map.get(field) or {}
+        if not any(s in uploaded for s in ids):
+            continue
+        for sample_id, value in zip(ids, view.values(field)):
+            if sample_id not in uploaded or value is None:
+                continue
+            if info["type"] == "scalar":
+                by_type = {"scalar": value}
+            else:
+                # only the uploaded ones: others would be "added" again
+                sent = set(_as_list(uploaded[sample_id]))
+                labels = [x for x in _as_labels(value) if x.id in sent]
+                by_type = {_return_type(info): {x.id: x for x in labels}}
+            _add(annotations[field], sample_id, by_type)
+    return len(ids)
+
+
+def _return_type(info):
+    from ..converters.tasks import RETURN_TYPES
+
+    return RETURN_TYPES[info["type"]]
+
+
+def _as_list(ids):
+    return ids if isinstance(ids, list) else [ids]
+
+
+def _as_labels(value):
+    list_field = getattr(value, "_LABEL_LIST_FIELD", None)
+    if list_field is not None:
+        return list(value[list_field] or [])
+    return [value]
 
 
 # -- choosing what to load per task -----------------------------------
@@ -134,7 +197,9 @@ def _choose_tasks(results, tasks, annotator_id):
     for task in tasks:
         meta = (task.get("data") or {}).get(meta_key) or {}
         sample_id = meta.get("sample_id")
-        if not sample_id:
+        if not isinstance(sample_id, str) or not _LABEL_ID.fullmatch(
+            sample_id
+        ):
             counts["tasks without a FiftyOne sample id"] += 1
             continue
 

@@ -8,6 +8,7 @@ import threading
 import time
 from functools import partial
 
+import numpy as np
 import pytest
 
 import fiftyone as fo
@@ -378,3 +379,38 @@ def test_annotator_choice(
         ValueError, match="annotator='nobody@example.com' is not a user"
     ):
         dataset.load_annotations("who", unexpected="ignore")
+
+
+def test_task_deleted_in_label_studio_keeps_labels(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    """A missing task is not a deletion request: its sample's labels stay
+    (FiftyOne's merge would delete every uploaded label it does not get
+    back)."""
+    s0, s1 = add_images(dataset, sample_images, 2)
+    _gt(s0, [("cat", [0.1, 0.1, 0.2, 0.2])])
+    _gt(s1, [("dog", [0.3, 0.3, 0.2, 0.2])])
+    s0["count"] = 4
+    s0.save()
+    # s1 also has an instance mask the "detections" run does not upload
+    s1.gt.detections.append(
+        fo.Detection(
+            label="cat",
+            bounding_box=[0, 0, 0.1, 0.1],
+            mask=np.ones((2, 2), dtype=bool),
+        )
+    )
+    s1.save()
+    results = dataset.annotate(
+        "deltask",
+        backend=BACKEND,
+        label_schema={"gt": {"type": "detections"}, "count": {}},
+        **creds(ls_server),
+    )
+    tasks = tasks_by_sample(ls_client, results.project_id)
+    ls_client.delete_tasks(
+        results.project_id, [tasks[s0.id]["id"], tasks[s1.id]["id"]]
+    )
+    before = snapshot(dataset, ["gt", "count"])
+    dataset.load_annotations("deltask", unexpected="ignore")
+    assert snapshot(dataset, ["gt", "count"]) == before
