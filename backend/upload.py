@@ -41,8 +41,19 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     _add_scalar_types(samples, config.label_schema)
     plan = fomedia.check_media(samples, config.media_field, config.media_mode)
     backend.connect_to_api()  # unreachable server / bad key fail here
+    _delete_leftovers(backend.client)
     fomedia.measure_images(samples, plan, progress=config.progress)
     return plan
+
+
+def _delete_leftovers(client):
+    """Deletes projects that earlier failed runs could not delete."""
+    from . import leftovers
+
+    try:
+        leftovers.delete_recorded(client)
+    except Exception as e:  # never a reason to fail this run
+        logger.debug("Could not delete leftover projects: %s", e)
 
 
 def _add_scalar_types(samples, label_schema):
@@ -78,7 +89,7 @@ def upload(backend, samples, anno_key, plan):
     client = backend.client
     dataset = samples._root_dataset
     title = config.project_name or "FiftyOne_%s" % dataset.name
-    created = {"project_id": None, "storage_ids": []}
+    created = {"project_id": None, "storage_ids": [], "title": title}
     try:
         label_config = build_label_config(config.label_schema)
         project = client.create_project(
@@ -93,15 +104,18 @@ def upload(backend, samples, anno_key, plan):
         tasks, id_map = _build_tasks(samples, plan, media_urls, config)
         task_ids = _import(client, project_id, tasks, config.progress)
     except BaseException as exc:
-        _rollback(backend, samples, anno_key, client, created)
-        if not isinstance(exc, Exception) or isinstance(
-            exc, LabelStudioBackendError
+        left = _rollback(backend, samples, anno_key, client, created)
+        if not isinstance(exc, Exception) or (
+            isinstance(exc, LabelStudioBackendError) and left is None
         ):
             raise
         error = LabelStudioBackendError(
-            "Annotation run '%s' could not be created: %s. Nothing was "
-            "left behind (no run record, no Label Studio project)"
-            % (anno_key, exc)
+            "Annotation run '%s' could not be created: %s. %s"
+            % (
+                anno_key,
+                getattr(exc, "reason", None) or exc,
+                _aftermath(client, left),
+            )
         )
         if isinstance(exc, LabelStudioError):
             raise error from None  # its message is complete and key-free
@@ -129,7 +143,31 @@ def upload(backend, samples, anno_key, plan):
     )
 
 
+def _aftermath(client, left) -> str:
+    """What the failed run left behind, and what to do."""
+    if left is None:
+        return (
+            "Nothing was left behind (no run record, no Label Studio "
+            "project): fix the cause and run annotate() again"
+        )
+    project_id, reason = left
+    return (
+        "The run record was removed, but Label Studio project %d at %s "
+        "could not be deleted (%s). It will be deleted the next time you "
+        "annotate on this server, or delete it in Label Studio; run "
+        "annotate() again once the server answers"
+        % (project_id, client.url, reason)
+    )
+
+
 def _rollback(backend, samples, anno_key, client, created):
+    """Deletes what the failed upload created; returns ``(project id,
+    reason)`` when the project could not be deleted (it is then recorded
+    and deleted by the next run on this server), else None."""
+    from ..client.errors import LabelStudioNotFoundError
+    from . import leftovers
+
+    left = None
     project_id = created["project_id"]
     for storage_id in created["storage_ids"]:
         try:
@@ -139,17 +177,28 @@ def _rollback(backend, samples, anno_key, client, created):
     if project_id is not None:
         try:
             client.delete_project(project_id)
+        except LabelStudioNotFoundError:
+            pass  # deleted in Label Studio meanwhile
         except Exception as e:
+            left = (project_id, e)
+            try:
+                leftovers.record(client.url, project_id, created["title"])
+            except Exception as e2:
+                logger.warning(
+                    "Could not record project %d: %s", project_id, e2
+                )
             logger.warning(
                 "Could not delete Label Studio project %d after the failed "
-                "upload (%s); delete it in Label Studio",
+                "upload (%s); it will be deleted by the next run on %s",
                 project_id,
                 e,
+                client.url,
             )
     try:
         backend.delete_run(samples, anno_key, cleanup=False)
     except Exception as e:
         logger.warning("Could not delete run record '%s': %s", anno_key, e)
+    return left
 
 
 # -- media ------------------------------------------------------------
