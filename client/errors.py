@@ -58,7 +58,8 @@ class LabelStudioImportError(LabelStudioRequestError):
     `imported_task_ids` are the ids of the batches that succeeded before
     the failure; `project_task_count` is the number of tasks the project
     holds after the failure (None if it could not be read). A failed
-    batch may still have been committed by the server.
+    batch may still have been committed by the server. `reason` is the
+    failure alone, without the advice (for callers that roll back).
     """
 
     def __init__(
@@ -66,11 +67,13 @@ class LabelStudioImportError(LabelStudioRequestError):
         message: str,
         imported_task_ids: list,
         project_task_count: Optional[int],
+        reason: Optional[str] = None,
         **kwargs: Any,
     ):
         super().__init__(message, **kwargs)
         self.imported_task_ids = imported_task_ids
         self.project_task_count = project_task_count
+        self.reason = reason
 
 
 def scrub(text: str, secrets: tuple = ()) -> str:

@@ -100,6 +100,7 @@ def _import_failure(
         message,
         imported_task_ids=list(imported),
         project_task_count=count,
+        reason=str(failure),
         url=transport.url,
         status_code=failure.status_code,
         detail=failure.detail,
