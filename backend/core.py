@@ -119,7 +119,8 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
     ):
         """Takes what ``load_annotation_results(anno_key, **kwargs)`` (and
         so ``load_annotations``) passes: ``url``, ``api_key``, and
-        ``annotator`` for the next download only."""
+        ``annotator`` for the next download only; ``timeout`` (seconds per
+        request) too."""
         if url is not None:
             self.url = credentials.resolve_url(url, self.name)
         if api_key is not None:
@@ -128,6 +129,8 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             self._next_annotator = annotator
         if "progress" in kwargs:
             self._progress = kwargs.pop("progress")
+        if kwargs.get("timeout") is not None:
+            self.timeout = kwargs.pop("timeout")
 
     def pop_annotator(self):
         """The annotator whose annotations the next download loads: one
