@@ -286,6 +286,10 @@ def _build_tasks(samples, plan, media_urls, config):
     schema = config.label_schema
     existing = [f for f, i in schema.items() if i.get("existing_field")]
     values = {f: samples.values(f) for f in existing}
+    for field in existing:
+        if schema[field]["type"] in _MASK_TYPES:
+            for value in values[field]:
+                _read_mask_files(value)
     controls = {f: control_name(f) for f in existing}
     id_map = {f: {} for f in existing}
 
@@ -317,6 +321,23 @@ def _build_tasks(samples, plan, media_urls, config):
                 id_map[field][sample_id] = sent
 
     return tasks, id_map
+
+
+_MASK_TYPES = ("instance", "instances", "segmentation")
+
+
+def _read_mask_files(value):
+    """Reads masks stored on disk (``mask_path``) into the in-memory labels
+    (the converters never read files; nothing is saved back)."""
+    if value is None:
+        return
+    list_field = getattr(value, "_LABEL_LIST_FIELD", None)
+    labels = value[list_field] or [] if list_field else [value]
+    for label in labels:
+        if getattr(label, "mask", None) is None and getattr(
+            label, "mask_path", None
+        ):
+            label.mask = label.get_mask()
 
 
 def _ids_in(task) -> set:
