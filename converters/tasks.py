@@ -1,0 +1,423 @@
+"""Whole tasks: one sample's fields <-> one Label Studio task.
+
+Upload (:func:`sample_to_task`)::
+
+    {"data": {"image": <media url>,
+              "fiftyone": {"sample_id": ..., "media": <path or url>,
+                           "class_ids": {field: {class: label id}},
+                           "hints": {field: {label id: {...}}}}},
+     "predictions": [{"model_version": "fiftyone", "result": [...]}]}
+
+``hints`` (only present when needed) carry what regions cannot: label
+``index``, polyline ``filled``, and labels that send no region at all
+(keypoints with no visible point, shape-less polylines, box-less
+detections) so that the load does not delete them.
+
+Load (:func:`task_to_labels`) returns ``(labels, problems, unexpected)``:
+
+- ``labels``: ``{field: {return_type: {label id: Label}}}`` for label
+  fields and ``{field: {"scalar": value}}`` for scalar fields, for EVERY
+  schema field (an empty dict means "all labels deleted"). The backend
+  puts each inner dict under the sample id, as FiftyOne's
+  ``download_annotations`` contract wants.
+- ``problems``: ``(from_name, region id, reason)`` for every result that
+  did not load as-is (nothing is dropped silently).
+- ``unexpected``: ``{name: {return_type: {label id: Label}}}`` (or
+  ``{"scalar": value}``) for results the schema does not expect: controls
+  that are not in the schema (``name`` = ``from_name``, converted by their
+  result type) and NEW labels whose class is not in the field's classes
+  (``name`` = field). The backend applies FiftyOne's ``unexpected=``
+  policy to them. Uploaded labels keep their class even when it is not in
+  the classes (the schema may list fewer classes than the field holds);
+  that is reported, never a deletion.
+"""
+
+from collections import defaultdict
+
+from . import classifications as cc
+from . import detections as dc
+from . import keypoints as kc
+from . import masks as mc
+from . import polylines as pc
+from . import scalars as sc
+from .names import control_name
+from .results import is_label_id, parse_multi_region_id, report
+
+MODEL_VERSION = "fiftyone"  # == constants.PREDICTION_MODEL_VERSION
+META_KEY = "fiftyone"  # == constants.TASK_META_KEY
+
+RETURN_TYPES = {
+    "classification": "classifications",
+    "classifications": "classifications",
+    "detection": "detections",
+    "detections": "detections",
+    "instance": "detections",
+    "instances": "detections",
+    "polyline": "polylines",
+    "polylines": "polylines",
+    "polygon": "polylines",
+    "polygons": "polylines",
+    "keypoint": "keypoints",
+    "keypoints": "keypoints",
+    "segmentation": "segmentation",
+    "scalar": "scalar",
+}
+SINGLE_TYPES = (
+    "classification",
+    "detection",
+    "instance",
+    "polyline",
+    "polygon",
+    "keypoint",
+)
+# result types of controls that are not in the schema -> schema type
+_UNEXPECTED_TYPES = {
+    "rectanglelabels": "detections",
+    "polygonlabels": "polygons",
+    "vectorlabels": "polylines",
+    "keypointlabels": "keypoints",
+    "brushlabels": "instances",
+    "choices": "classifications",
+    "number": "scalar",
+    "textarea": "scalar",
+}
+
+
+def polyline_result_type(label_info: dict) -> str:
+    """The result type of a polyline field's control: ``polygonlabels``
+    for polygon(s), ``vectorlabels`` (open or closed) for polyline(s).
+
+    Must agree with ``label_config.build_label_config``.
+    """
+    if label_info["type"] in ("polygon", "polygons"):
+        return pc.POLYGON
+    return pc.VECTOR
+
+
+def sample_to_task(
+    sample_id: str,
+    media_url: str,
+    media_ref: str,
+    field_labels: dict,
+    label_schema: dict,
+    width: int,
+    height: int,
+) -> dict:
+    """The import JSON of one task (existing labels as one prediction)."""
+    results, class_ids, hints = [], {}, {}
+    for field, info in label_schema.items():
+        value = field_labels.get(field)
+        if value is None:
+            continue
+        control = control_name(field)
+        results.extend(_to_ls(value, control, width, height, info))
+        label_type = info["type"]
+        if label_type in ("classification", "classifications"):
+            class_ids[field] = cc.class_ids(value)
+        field_hints = _hints(value, info, width, height)
+        if field_hints:
+            hints[field] = field_hints
+    meta = {"sample_id": sample_id, "media": media_ref, "class_ids": class_ids}
+    if hints:
+        meta["hints"] = hints
+    task = {"data": {"image": media_url, META_KEY: meta}}
+    if results:
+        task["predictions"] = [
+            {"model_version": MODEL_VERSION, "result": results}
+        ]
+    return task
+
+
+def task_to_labels(task_data: dict, results: list, label_schema: dict):
+    """``(labels, problems, unexpected)`` of one annotation (see above)."""
+    meta = (task_data or {}).get(META_KEY) or {}
+    class_ids = meta.get("class_ids") or {}
+    hints = meta.get("hints") or {}
+    fields = {control_name(f): f for f in label_schema}
+    problems = []
+    by_control = defaultdict(list)
+    unknown = defaultdict(list)
+    region_owner = _region_owners(results)
+    for result in results or []:
+        if not isinstance(result, dict):
+            problems.append((None, None, "result is not an object"))
+            continue
+        from_name = result.get("from_name")
+        if from_name in fields:
+            by_control[from_name].append(result)
+        elif _is_per_region(result, region_owner):
+            report(
+                problems,
+                result,
+                "per-region result of a control that is not in the "
+                "schema (attributes are not supported)",
+            )
+        else:
+            unknown[from_name].append(result)
+
+    labels, unexpected = {}, {}
+    for control, field in fields.items():
+        info = label_schema[field]
+        rs = _dedupe(by_control.get(control, []), problems)
+        sent = _sent_ids(rs, class_ids.get(field), hints.get(field))
+        value = _from_ls(
+            rs, info, class_ids.get(field), hints.get(field), problems
+        )
+        return_type = RETURN_TYPES[info["type"]]
+        if return_type == "scalar":
+            value = _check_scalar(value, info, rs, unexpected, field, problems)
+            labels[field] = {"scalar": value}
+            continue
+        value = _check_classes(
+            value, info, sent, rs, unexpected, field, problems
+        )
+        if info["type"] in SINGLE_TYPES:
+            value = _one_label(value, sent, control, problems)
+        labels[field] = {return_type: {label.id: label for label in value}}
+
+    for from_name, rs in unknown.items():
+        rs = _dedupe(rs, problems)
+        _convert_unknown(from_name, rs, unexpected, problems)
+    return labels, problems, unexpected
+
+
+# --- upload dispatch ---------------------------------------------------
+
+
+def _to_ls(value, control, width, height, info) -> list:
+    label_type = info["type"]
+    if label_type in ("classification", "classifications"):
+        return cc.to_ls_classifications(value, control, width, height)
+    if label_type in ("detection", "detections"):
+        return dc.to_ls_detections(value, control, width, height)
+    if label_type in ("polyline", "polylines", "polygon", "polygons"):
+        return pc.to_ls_polylines(
+            value, control, width, height, polyline_result_type(info)
+        )
+    if label_type in ("keypoint", "keypoints"):
+        return kc.to_ls_keypoints(value, control, width, height)
+    if label_type in ("instance", "instances"):
+        return mc.to_ls_instances(value, control, width, height)
+    if label_type == "segmentation":
+        return mc.to_ls_segmentation(
+            value, control, width, height, info.get("mask_targets")
+        )
+    if label_type == "scalar":
+        return sc.to_ls_scalar(
+            value,
+            control,
+            width,
+            height,
+            info.get("scalar_type"),
+            _flat_classes(info),
+        )
+    raise ValueError("unsupported label type %r" % label_type)
+
+
+def _hints(value, info, width, height) -> dict:
+    label_type = info["type"]
+    if label_type in ("instance", "instances"):
+        return mc.instance_hints(value, width, height)
+    if label_type == "segmentation":
+        return mc.segmentation_hints(value, width, height)
+    if label_type in ("detection", "detections"):
+        return dc.detection_hints(value)
+    if label_type in ("polyline", "polylines", "polygon", "polygons"):
+        return pc.polyline_hints(value, label_type)
+    if label_type in ("keypoint", "keypoints"):
+        return kc.keypoint_hints(value)
+    return {}
+
+
+# --- load dispatch -----------------------------------------------------
+
+
+def _from_ls(results, info, class_ids, hints, problems):
+    label_type = info["type"]
+    if label_type in ("classification", "classifications"):
+        return cc.from_ls_classifications(
+            results,
+            class_ids=class_ids,
+            single=label_type == "classification",
+            problems=problems,
+        )
+    if label_type in ("detection", "detections"):
+        return dc.from_ls_detections(results, hints, problems)
+    if label_type in ("polyline", "polylines", "polygon", "polygons"):
+        return pc.from_ls_polylines(
+            results, polyline_result_type(info), label_type, hints, problems
+        )
+    if label_type in ("keypoint", "keypoints"):
+        return kc.from_ls_keypoints(results, hints, problems)
+    if label_type in ("instance", "instances"):
+        return mc.from_ls_instances(results, hints, problems)
+    if label_type == "segmentation":
+        return mc.from_ls_segmentation(
+            results, info.get("mask_targets"), hints, problems
+        )
+    if label_type == "scalar":
+        return sc.from_ls_scalar(
+            results, info.get("scalar_type"), _flat_classes(info), problems
+        )
+    raise ValueError("unsupported label type %r" % label_type)
+
+
+def _convert_unknown(from_name, results, unexpected, problems):
+    """Converts results of a control that is not in the schema."""
+    by_type = defaultdict(list)
+    for result in results:
+        label_type = _UNEXPECTED_TYPES.get(result.get("type"))
+        if label_type is None:
+            report(
+                problems,
+                result,
+                "control is not in the schema and "
+                "result type %r is not supported" % result.get("type"),
+            )
+            continue
+        by_type[label_type].append(result)
+    for label_type, rs in by_type.items():
+        for result in rs:
+            report(
+                problems,
+                result,
+                "control is not in the schema " "(returned as unexpected)",
+            )
+        info = {"type": label_type}
+        value = _from_ls(rs, info, None, None, problems)
+        return_type = RETURN_TYPES[label_type]
+        bucket = unexpected.setdefault(from_name, {})
+        if return_type == "scalar":
+            bucket["scalar"] = value
+        else:
+            bucket.setdefault(return_type, {}).update(
+                (label.id, label) for label in value
+            )
+
+
+# --- checks ------------------------------------------------------------
+
+
+def _dedupe(results, problems) -> list:
+    """Drops later results that reuse a region id within one control."""
+    seen, out = set(), []
+    for result in results:
+        region_id = result.get("id")
+        if isinstance(region_id, str) and region_id:
+            if region_id in seen:
+                report(problems, result, "duplicated region id")
+                continue
+            seen.add(region_id)
+        out.append(result)
+    return out
+
+
+def _sent_ids(results, class_ids, hints) -> set:
+    """Ids of labels that were uploaded (so they exist in FiftyOne)."""
+    sent = set(hints or {})
+    for ids in (class_ids or {}).values():
+        sent.update(ids if isinstance(ids, list) else [ids])
+    for result in results:
+        region_id = result.get("id")
+        multi = parse_multi_region_id(region_id)
+        if multi is not None:
+            sent.add(multi[0])
+        elif is_label_id(region_id):
+            sent.add(region_id)
+    return sent
+
+
+def _flat_classes(info) -> list:
+    out = []
+    for item in info.get("classes") or []:
+        if isinstance(item, dict):
+            out.extend(item.get("classes") or [])
+        else:
+            out.append(item)
+    return [str(c) for c in out]
+
+
+def _check_classes(
+    labels, info, sent, results, unexpected, field, problems
+) -> list:
+    """Moves NEW labels of unknown classes to ``unexpected``."""
+    classes = set(_flat_classes(info))
+    if not classes or info["type"] == "segmentation":
+        return labels
+    kept = []
+    for label in labels:
+        cls = getattr(label, "label", None)
+        if cls is None or cls in classes:
+            kept.append(label)
+            continue
+        stub = {"from_name": control_name(field), "id": label.id}
+        if label.id in sent:
+            report(
+                problems,
+                stub,
+                "class %r is not in the schema's "
+                "classes (uploaded label kept)" % cls,
+            )
+            kept.append(label)
+            continue
+        report(
+            problems,
+            stub,
+            "class %r is not in the schema's classes "
+            "(returned as unexpected)" % cls,
+        )
+        return_type = RETURN_TYPES[info["type"]]
+        bucket = unexpected.setdefault(field, {}).setdefault(return_type, {})
+        bucket[label.id] = label
+    return kept
+
+
+def _check_scalar(value, info, results, unexpected, field, problems):
+    classes = _flat_classes(info)
+    if value is None or not classes or info.get("scalar_type") == "bool":
+        return value
+    if str(value) in classes:
+        return value
+    stub = {
+        "from_name": control_name(field),
+        "id": results[0].get("id") if results else None,
+    }
+    report(
+        problems,
+        stub,
+        "value %r is not in the schema's classes "
+        "(returned as unexpected)" % (value,),
+    )
+    unexpected.setdefault(field, {})["scalar"] = value
+    return None
+
+
+def _one_label(labels, sent, control, problems) -> list:
+    """A single-label field keeps one label (an uploaded one first)."""
+    if len(labels) <= 1:
+        return labels
+    keep = next((x for x in labels if x.id in sent), labels[0])
+    for label in labels:
+        if label is not keep:
+            report(
+                problems,
+                {"from_name": control, "id": label.id},
+                "field holds one label; extra label ignored",
+            )
+    return [keep]
+
+
+def _region_owners(results) -> dict:
+    """``{region id: from_name}`` of results that have geometry."""
+    owners = {}
+    for result in results or []:
+        if not isinstance(result, dict):
+            continue
+        if str(result.get("type", "")).endswith("labels"):
+            owners.setdefault(result.get("id"), result.get("from_name"))
+    return owners
+
+
+def _is_per_region(result, owners) -> bool:
+    owner = owners.get(result.get("id"))
+    return owner is not None and owner != result.get("from_name")
