@@ -143,7 +143,9 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
             problems.append((None, None, "result is not an object"))
             continue
         from_name = result.get("from_name")
-        if from_name in fields:
+        if not isinstance(from_name, str) or not from_name:
+            report(problems, result, "result has no 'from_name'")
+        elif from_name in fields:
             by_control[from_name].append(result)
         elif _is_per_region(result, region_owner):
             report(

@@ -312,8 +312,9 @@ def test_duplicated_ids_and_bad_results_are_reported_good_ones_load():
     rid = str(ObjectId())
     bad = _rect("bad", "cat")
     bad["value"]["x"] = "nan"
+    nameless = _rect("nameless", "cat", from_name=None)
     results = [_rect(rid, "cat"), _rect(rid, "dog"), bad, "junk",
-               _rect("ok", "dog")]  # fmt: skip
+               _rect("ok", "dog"), nameless]  # fmt: skip
     labels, problems, _ = _load({"data": {}}, results)
     assert sorted(d.label for d in labels["gt"]["detections"].values()) == [
         "cat",
@@ -322,7 +323,7 @@ def test_duplicated_ids_and_bad_results_are_reported_good_ones_load():
     reasons = sorted(p[2] for p in problems)
     assert reasons == sorted(
         ["duplicated region id", "x is not a number: 'nan'",
-         "result is not an object"]
+         "result is not an object", "result has no 'from_name'"]
     )  # fmt: skip
 
 
