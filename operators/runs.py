@@ -154,7 +154,9 @@ def run_summary(dataset, anno_key) -> dict:
         "label_fields": sorted(schema.keys()),
         "num_samples": num_samples,
         "created": _iso(info.timestamp),
-        "project_name": getattr(config, "project_name", None) or "",
+        "project_name": getattr(config, "project_name", None)
+        or meta.get("project_title")
+        or "",
         "project_id": project_id,
         "project_url": project_url or "",
         "last_loaded": get_last_loaded(dataset, anno_key, meta=meta),
