@@ -113,7 +113,9 @@ def _scaling_rows(records, args):
         ):
             found = []
             for section in sections:
-                found = _ok(records, section=section, who=who, what=what, **pick)
+                found = _ok(
+                    records, section=section, who=who, what=what, **pick
+                )
                 if found:
                     break
             results[(who, what)] = found
@@ -267,10 +269,15 @@ def _targets(summary):
 
 def summarize(records, args) -> dict:
     rle = _ok(records, section="rle")
+    masks = (
+        {k: v for k, v in rle[0].items() if isinstance(v, dict)}
+        if rle
+        else None
+    )
     summary = {
         "annotate": _annotate_rows(records, args),
         "load": _load_rows(records, args),
-        "rle": rle[0] if rle else None,
+        "rle": masks,
         "scaling": _scaling_rows(records, args),
         "errors": [
             {"case": r["case"], "tag": r["tag"], "error": r["result"]["error"]}
@@ -371,7 +378,7 @@ def markdown(data: dict) -> str:
         lines += [
             "",
             "Floor: one raw sync export request of all tasks + `json.loads` "
-            "+ FiftyOne's `set_values(field, labels, key_field=\"id\")` of "
+            '+ FiftyOne\'s `set_values(field, labels, key_field="id")` of '
             "the same labels (building the label objects is not timed). "
             "Annotations were seeded in bulk (edited copies of the "
             "pre-annotations imported as predictions, then Label Studio's "
@@ -465,3 +472,28 @@ def markdown(data: dict) -> str:
             lines.append("- `%s` %s: %s" % (e["case"], e["tag"], e["error"]))
         lines.append("")
     return "\n".join(lines)
+
+
+def main(argv: list) -> None:
+    """Re-summarizes a results JSON: python bench/report.py latest.json"""
+    import json
+    import os
+    import types
+
+    path = argv[0]
+    with open(path) as f:
+        data = json.load(f)
+    args = types.SimpleNamespace(**data["meta"]["args"])
+    data["summary"] = summarize(data["runs"], args)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1, default=str)
+    md = os.path.splitext(path)[0] + ".md"
+    with open(md, "w") as f:
+        f.write(markdown(data))
+    print(markdown(data))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

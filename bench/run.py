@@ -136,16 +136,19 @@ class Runner:
                 stderr = stderr.decode(errors="replace")
             result = {"error": "timeout after %ss" % self.args.timeout}
         wall = time.perf_counter() - start
-        log = os.path.join(self.log_dir, "%03d-%s.log" % (len(self.records), case))
+        log = os.path.join(
+            self.log_dir, "%03d-%s.log" % (len(self.records), case)
+        )
         with open(log, "w") as f:
             f.write(stderr)
         if "error" in result:
             result["stderr_tail"] = stderr.splitlines()[-15:]
-            print(" FAILED: %s (log %s)" % (result["error"], log), file=sys.stderr)
-        else:
             print(
-                " %.2f s" % result.get("seconds", wall), file=sys.stderr
+                " FAILED: %s (log %s)" % (result["error"], log),
+                file=sys.stderr,
             )
+        else:
+            print(" %.2f s" % result.get("seconds", wall), file=sys.stderr)
         record = {
             "case": case,
             "tag": tag or {},
@@ -199,6 +202,11 @@ def _meta(args) -> dict:
     }
 
 
+def _write_json(out_dir: str, data: dict) -> None:
+    with open(os.path.join(out_dir, "latest.json"), "w") as f:
+        json.dump(data, f, indent=1, default=str)
+
+
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     runner = Runner(args)
@@ -221,11 +229,11 @@ def main(argv=None) -> int:
 
     meta["load_avg_end"] = os.getloadavg()
     meta["total_seconds"] = round(time.perf_counter() - started, 1)
-    summary = report.summarize(runner.records, args)
-    data = {"meta": meta, "summary": summary, "runs": runner.records}
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "latest.json"), "w") as f:
-        json.dump(data, f, indent=1, default=str)
+    data = {"meta": meta, "summary": None, "runs": runner.records}
+    _write_json(args.out, data)  # the raw records survive a report bug
+    data["summary"] = report.summarize(runner.records, args)
+    _write_json(args.out, data)
     markdown = report.markdown(data)
     with open(os.path.join(args.out, "latest.md"), "w") as f:
         f.write(markdown)
