@@ -130,9 +130,10 @@ def sample_to_task(
 
 def task_to_labels(task_data: dict, results: list, label_schema: dict):
     """``(labels, problems, unexpected)`` of one annotation (see above)."""
-    meta = (task_data or {}).get(META_KEY) or {}
-    class_ids = meta.get("class_ids") or {}
-    hints = meta.get("hints") or {}
+    # task data can be edited in Label Studio: trust no shape in it
+    meta = _mapping(_mapping(task_data).get(META_KEY))
+    class_ids = _mapping(meta.get("class_ids"))
+    hints = _mapping(meta.get("hints"))
     fields = {control_name(f): f for f in label_schema}
     problems = []
     by_control = defaultdict(list)
@@ -161,10 +162,10 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
     for control, field in fields.items():
         info = label_schema[field]
         rs = _dedupe(by_control.get(control, []), problems)
-        sent = _sent_ids(rs, class_ids.get(field), hints.get(field))
-        value = _from_ls(
-            rs, info, class_ids.get(field), hints.get(field), problems
-        )
+        field_ids = _mapping(class_ids.get(field)) or None
+        field_hints = _mapping(hints.get(field)) or None
+        sent = _sent_ids(rs, field_ids, field_hints)
+        value = _from_ls(rs, info, field_ids, field_hints, problems)
         return_type = RETURN_TYPES[info["type"]]
         if return_type == "scalar":
             value = _check_scalar(value, info, rs, unexpected, field, problems)
@@ -268,7 +269,12 @@ def _convert_unknown(from_name, results, unexpected, problems):
     """Converts results of a control that is not in the schema."""
     by_type = defaultdict(list)
     for result in results:
-        label_type = _UNEXPECTED_TYPES.get(result.get("type"))
+        result_type = result.get("type")
+        label_type = (
+            _UNEXPECTED_TYPES.get(result_type)
+            if isinstance(result_type, str)
+            else None
+        )
         if label_type is None:
             report(
                 problems,
@@ -409,17 +415,28 @@ def _one_label(labels, sent, control, problems) -> list:
     return [keep]
 
 
+def _mapping(value) -> dict:
+    """``value`` when it is a dict, else an empty dict."""
+    return value if isinstance(value, dict) else {}
+
+
 def _region_owners(results) -> dict:
     """``{region id: from_name}`` of results that have geometry."""
     owners = {}
     for result in results or []:
         if not isinstance(result, dict):
             continue
-        if str(result.get("type", "")).endswith("labels"):
-            owners.setdefault(result.get("id"), result.get("from_name"))
+        region_id = result.get("id")
+        if isinstance(region_id, str) and str(result.get("type", "")).endswith(
+            "labels"
+        ):
+            owners.setdefault(region_id, result.get("from_name"))
     return owners
 
 
 def _is_per_region(result, owners) -> bool:
-    owner = owners.get(result.get("id"))
+    region_id = result.get("id")
+    if not isinstance(region_id, str):
+        return False
+    owner = owners.get(region_id)
     return owner is not None and owner != result.get("from_name")
