@@ -112,25 +112,30 @@ class AppPage:
         self.page.get_by_text("Run this operation synchronously").click()
         self.settle(0.5)
 
-    def execute(self, modal, output_title: str, timeout: float = 60000):
-        """Presses Execute and waits for the output view titled
-        ``output_title``."""
+    def execute(self, modal, output_text: str, timeout: float = 60000):
+        """Presses Execute and waits until the operator's output (a dialog
+        that replaces the form) shows ``output_text``. Returns the dialog.
+        """
         modal.get_by_role("button", name="Execute").first.click()
+        dialog = self.page.locator("[role=dialog]").filter(
+            has_text=output_text
+        )
         try:
-            modal.get_by_text(output_title).first.wait_for(timeout=timeout)
+            dialog.last.wait_for(timeout=timeout)
         except PlaywrightTimeout:
             self._shoot("app_operator_no_output")
             raise AssertionError(
                 "The operator showed no '%s' within %ds.\nThe App shows: "
                 "%r\nThe App server's log ends with:\n%s"
                 % (
-                    output_title,
+                    output_text,
                     timeout / 1000,
                     _text(self.page.locator("[role=dialog]").last),
                     self._server_log(),
                 )
             )
         self._shoot("app_operator_output")
+        return dialog.last
 
     def link_href(self, modal, label: str) -> str:
         """The address of a link button of an operator's output."""

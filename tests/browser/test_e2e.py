@@ -59,7 +59,7 @@ def _snapshot(dataset):
     return out
 
 
-def _wait_for_new_label(dataset, before, timeout=90):
+def _wait_for_new_label(dataset, before, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
         dataset.reload()
@@ -109,16 +109,17 @@ def test_request_annotate_in_label_studio_and_load(
     app.fill_text(modal, "Project name", project_title)
     shooter(page, "request_form_filled")
     app.choose_immediate_execution(modal)
-    app.execute(modal, "Annotation run created")
+    output = app.execute(modal, "Samples sent")
 
+    dataset.reload()  # the App server registered the run
     runs = dataset.list_annotation_runs()
     assert len(runs) == 1, runs
     anno_key = runs[0]
-    project_url = app.link_href(modal, "Open in Label Studio")
+    project_url = app.link_href(output, "Open in Label Studio")
     project_id = int(re.search(r"/projects/(\d+)", project_url).group(1))
     project = ls_client.get_project(project_id)
     assert project["title"] == project_title
-    app.close_modal(modal)
+    app.close_modal(output)
 
     # 2. Label Studio's own page: log in, open the first task, draw a box
     ls_tab = browser_context.new_page()
@@ -146,7 +147,8 @@ def test_request_annotate_in_label_studio_and_load(
     modal.get_by_text(LOAD_LABEL).first.wait_for()
     shooter(page, "load_form")
     app.choose_immediate_execution(modal)
-    app.execute(modal, "Annotations loaded")
+    output = app.execute(modal, "Labels after")
+    app.close_modal(output)
 
     # 4. the dataset: one new box where it was drawn, the rest unchanged
     after, new = _wait_for_new_label(dataset, before)
