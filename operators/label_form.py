@@ -229,7 +229,8 @@ def label_schema_inputs(ctx, inputs, samples):
             _invalid_view(
                 inputs,
                 key + "__error",
-                "'%s' is no longer a label field of a supported type" % name,
+                "'%s' is not a label field of a supported type in this "
+                "dataset (new fields go under 'New label fields')" % name,
             )
             continue
         seen.add(name)

@@ -11,6 +11,8 @@ import fiftyone.operators.types as types
 from .. import constants
 from ..operators import forms, runs
 
+# The "Annotated" cell until "Refresh progress" asks Label Studio
+NOT_CHECKED = "not checked"
 # How many "Open in Label Studio" link buttons to show above the table
 _MAX_LINKS = 12
 
@@ -129,7 +131,7 @@ class LabelStudioRunsPanel(foo.Panel):
     def _refresh(self, ctx, with_progress=False):
         dataset = ctx.dataset
         old = {
-            r.get("key"): r.get("progress", "")
+            r.get("key"): r.get("progress") or NOT_CHECKED
             for r in (ctx.panel.get_state("runs") or [])
         }
         creds, problem = runs.get_credentials(ctx)
@@ -139,7 +141,7 @@ class LabelStudioRunsPanel(foo.Panel):
 
         rows = []
         for key in runs.list_runs(dataset) if dataset is not None else []:
-            rows.append(_row(dataset, key, old.get(key, "")))
+            rows.append(_row(dataset, key, old.get(key, NOT_CHECKED)))
 
         if with_progress and server is not None:
             for row in rows:
@@ -164,7 +166,7 @@ class LabelStudioRunsPanel(foo.Panel):
         panel = types.Object()
         state = ctx.panel
         panel.md(
-            "#### Label Studio runs of `%s`"
+            "**Label Studio runs of `%s`**"
             % (state.get_state("dataset_name") or ""),
             name="header",
         )
@@ -274,13 +276,12 @@ def _row(dataset, key, progress) -> dict:
             "last_loaded": "",
             "project_url": "",
         }
-    if s["project_id"] is not None:
-        project = "%s (#%s)" % (
-            s["project_name"] or "project",
-            s["project_id"],
-        )
-    else:
+    if s["project_id"] is None:
         project = "none (deleted)"
+    elif s["project_name"]:
+        project = "%s (#%s)" % (s["project_name"], s["project_id"])
+    else:
+        project = "Project #%s" % s["project_id"]
     return {
         "key": key,
         "project": project,

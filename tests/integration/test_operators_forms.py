@@ -238,7 +238,7 @@ def test_segmentation_mask_targets(images_ds):
 
 def test_field_removed_after_choice_is_an_error(images_ds):
     _, errors = _request(images_ds, existing_fields=["gone"])
-    assert "no longer" in errors[field_key("gone") + "__error"]
+    assert "not a label field" in errors[field_key("gone") + "__error"]
 
 
 # options

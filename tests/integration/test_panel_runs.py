@@ -114,6 +114,7 @@ def test_runs_are_listed_with_actions_and_links(
     assert first["num_samples"] == len(images_ds)
     assert first["project_url"].startswith(ls_server.url)
     assert first["last_loaded"] == "never"
+    assert first["progress"] == "not checked"
     assert first["created"]
 
     props = rendered(calls)
@@ -196,3 +197,11 @@ def test_many_runs(images_ds, ls_projects_guard):
     assert ctx.panel.get_state("num_runs") == 14
     links = rendered(calls)["project_links"]["type"]["properties"]
     assert len(links) == 12  # the table covers the rest
+
+
+def test_last_loaded_is_shown_after_a_load(images_ds, ls_projects_guard):
+    _request(images_ds, "loaded")
+    result, _ = run("load_annotations", images_ds, {"anno_key": "loaded"})
+    ctx, _ = panel_event(images_ds, "refresh")
+    (row,) = ctx.panel.get_state("runs")
+    assert row["last_loaded"] == result["last_loaded"] != "never"
