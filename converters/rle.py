@@ -203,7 +203,7 @@ def decode_rle(rle: RleInput, height: int, width: int) -> np.ndarray:
             f"encoding of {stream.count} values"
         )
     starts = _record_starts(stream)
-    return _expand(stream, starts)[3::4].reshape(height, width)
+    return _alpha(stream, starts).reshape(height, width)
 
 
 class _Stream:
@@ -431,8 +431,8 @@ def _truncated(stream: _Stream, produced: int) -> ValueError:
     )
 
 
-def _expand(stream: _Stream, starts: np.ndarray) -> np.ndarray:
-    """The ``count`` decoded values from the record starts."""
+def _alpha(stream: _Stream, starts: np.ndarray) -> np.ndarray:
+    """Every 4th decoded value (the alpha channel) from the record starts."""
     if starts.size == 0:
         raise _truncated(stream, 0)
     repeat, size_bits, run, _ = stream.records(starts)
@@ -467,4 +467,8 @@ def _expand(stream: _Stream, starts: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"brush RLE value {int(values.max())} does not fit in a byte"
         )
-    return np.repeat(values.astype(np.uint8), counts)
+    # Values at positions 4k+3 only: those in [start, end) number
+    # end // 4 - start // 4.
+    ends = np.cumsum(counts)
+    alphas = (ends >> 2) - ((ends - counts) >> 2)
+    return np.repeat(values.astype(np.uint8), alphas)
