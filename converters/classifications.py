@@ -158,7 +158,9 @@ def from_ls_classification(
 
 def _hint_ids(class_ids) -> dict:
     out = {}
-    for cls, ids in (class_ids or {}).items():
+    if not isinstance(class_ids, dict):
+        return out  # task data can be edited: trust no shape in it
+    for cls, ids in class_ids.items():
         ids = ids if isinstance(ids, list) else [ids]
         out[cls] = [i for i in ids if is_label_id(i)]
     return out

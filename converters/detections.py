@@ -22,8 +22,11 @@ import fiftyone.core.labels as fol
 
 from .results import (
     ResultError,
+    clean_hints,
+    empty_hint,
     finite_or_none,
     from_percent,
+    hint_float,
     index_hint,
     is_label_id,
     new_label_id,
@@ -103,7 +106,7 @@ def from_ls_detections(
     problems: list | None = None,
 ) -> list[fol.Detection]:
     """Detections from ``rectanglelabels`` results, ids kept."""
-    hints = hints or {}
+    hints = clean_hints(hints)
     labels = []
     seen = set()
     for result in results:
@@ -118,10 +121,11 @@ def from_ls_detections(
         seen.add(label.id)
         labels.append(with_index(label, hints.get(label.id)))
     for label_id, hint in hints.items():
-        if "empty" in hint and label_id not in seen:
-            empty = hint["empty"]
+        empty = empty_hint(hint, problems, label_id)
+        if empty is not None and label_id not in seen:
             label = fol.Detection(
-                label=empty.get("label"), confidence=empty.get("confidence")
+                label=empty["label"],
+                confidence=hint_float(empty.get("confidence")),
             )
             label.id = label_id
             labels.append(with_index(label, hint))

@@ -18,8 +18,11 @@ import fiftyone.core.labels as fol
 
 from .results import (
     ResultError,
+    clean_hints,
+    empty_hint,
     finite_or_none,
     from_percent,
+    hint_float,
     index_hint,
     multi_region_id,
     new_label_id,
@@ -40,6 +43,8 @@ RESULT_TYPE = "keypointlabels"
 POINT_WIDTH = 0.5
 
 NAN = float("nan")
+# more points than any skeleton has: a hint asking for more is garbage
+MAX_POINTS = 100_000
 
 
 def to_ls_keypoint(label, control: str, width: int, height: int) -> list:
@@ -106,7 +111,7 @@ def from_ls_keypoints(
     problems: list | None = None,
 ) -> list[fol.Keypoint]:
     """Keypoints from point regions, grouped back by label id."""
-    hints = hints or {}
+    hints = clean_hints(hints)
     known = {}  # label id -> {"num": n, "points": {index: region}}
     new = {}  # class -> [region]
     for result in results:
@@ -120,6 +125,9 @@ def from_ls_keypoints(
             new.setdefault(region["label"], []).append(region)
             continue
         label_id, index, num = multi
+        if num > MAX_POINTS:
+            report(problems, result, "malformed region id (point count)")
+            continue
         group = known.setdefault(label_id, {"num": num, "points": {}})
         if num != group["num"]:
             report(problems, result, "point count differs from its label's")
@@ -144,20 +152,36 @@ def from_ls_keypoints(
         labels.append(label)
 
     for label_id, hint in hints.items():
-        empty = hint.get("empty")
+        empty = empty_hint(hint, problems, label_id)
         if empty is not None and label_id not in known:
-            num = int(empty.get("num", 0))
-            label = fol.Keypoint(
-                label=empty.get("label"),
-                points=[[NAN, NAN] for _ in range(num)],
-            )
-            if empty.get("confidence") is not None:
-                label.confidence = [
-                    NAN if c is None else c for c in empty["confidence"]
-                ]
-            label.id = label_id
-            labels.append(with_index(label, hint))
+            label = _hidden_keypoint(empty, problems, label_id)
+            if label is not None:
+                labels.append(with_index(label, hint))
     return labels
+
+
+def _hidden_keypoint(empty: dict, problems, label_id):
+    """The Keypoint of an ``empty`` hint: all points invisible."""
+    num = empty.get("num")
+    if isinstance(num, bool) or not isinstance(num, int):
+        num = -1
+    confidence = empty.get("confidence")
+    if confidence is not None and (
+        not isinstance(confidence, list) or len(confidence) != num
+    ):
+        num = -1
+    if not 0 <= num <= MAX_POINTS:
+        report(problems, {"id": label_id}, "malformed task-data hint; ignored")
+        return None
+    label = fol.Keypoint(
+        label=empty["label"], points=[[NAN, NAN] for _ in range(num)]
+    )
+    if confidence is not None:
+        label.confidence = [
+            NAN if hint_float(c) is None else hint_float(c) for c in confidence
+        ]
+    label.id = label_id
+    return label
 
 
 def _keypoint(cls: str, regions: list) -> fol.Keypoint:

@@ -21,8 +21,12 @@ import fiftyone.core.labels as fol
 
 from .results import (
     ResultError,
+    clean_hints,
+    empty_hint,
     finite_or_none,
     from_percent,
+    hint_bool,
+    hint_float,
     index_hint,
     is_label_id,
     multi_region_id,
@@ -133,7 +137,7 @@ def from_ls_polylines(
 ) -> list[fol.Polyline]:
     """Polylines from region results, shapes grouped back by label id."""
     _check_type(result_type)
-    hints = hints or {}
+    hints = clean_hints(hints)
     groups = {}  # label id -> {shape index: region}
     for result in results:
         try:
@@ -153,27 +157,28 @@ def from_ls_polylines(
         regions = [shapes[i] for i in sorted(shapes)]
         first = regions[0]
         hint = hints.get(label_id) or {}
+        filled = hint.get("filled")
+        if not isinstance(filled, bool):
+            filled = default_filled(label_type, first["closed"])
         label = fol.Polyline(
             label=first["label"],
             points=[r["points"] for r in regions],
             closed=first["closed"],
-            filled=hint.get(
-                "filled", default_filled(label_type, first["closed"])
-            ),
+            filled=filled,
             confidence=first["score"],
         )
         label.id = label_id
         labels.append(with_index(label, hint))
 
     for label_id, hint in hints.items():
-        empty = hint.get("empty")
+        empty = empty_hint(hint, problems, label_id)
         if empty is not None and label_id not in groups:
             label = fol.Polyline(
-                label=empty.get("label"),
+                label=empty["label"],
                 points=[],
-                closed=bool(empty.get("closed")),
-                filled=bool(empty.get("filled")),
-                confidence=empty.get("confidence"),
+                closed=hint_bool(empty, "closed"),
+                filled=hint_bool(empty, "filled"),
+                confidence=hint_float(empty.get("confidence")),
             )
             label.id = label_id
             labels.append(with_index(label, hint))

@@ -191,9 +191,49 @@ def result_score(result):
 
 def with_index(label, hint):
     """Restores ``index`` (LS regions cannot carry it) from a hint."""
-    if hint and hint.get("index") is not None:
-        label.index = hint["index"]
+    index = hint.get("index") if isinstance(hint, dict) else None
+    if isinstance(index, int) and not isinstance(index, bool):
+        label.index = index
     return label
+
+
+def clean_hints(hints) -> dict:
+    """``{label id: hint dict}`` with anything else dropped.
+
+    Hints live in the task data, which anyone with access to the project
+    can edit; converters read them only through this.
+    """
+    if not isinstance(hints, dict):
+        return {}
+    return {
+        k: v
+        for k, v in hints.items()
+        if is_label_id(k) and isinstance(v, dict)
+    }
+
+
+def empty_hint(hint, problems, label_id):
+    """The ``empty`` part of a hint (a label that sent no region), or None.
+
+    Must carry a string class; anything malformed is reported.
+    """
+    empty = hint.get("empty")
+    if empty is None:
+        return None
+    if isinstance(empty, dict) and isinstance(empty.get("label"), str):
+        return empty
+    report(problems, {"id": label_id}, "malformed task-data hint; ignored")
+    return None
+
+
+def hint_bool(empty: dict, key: str) -> bool:
+    value = empty.get(key)
+    return value if isinstance(value, bool) else False
+
+
+def hint_float(value):
+    """A finite float from a hint, or None."""
+    return finite_or_none(value) if not isinstance(value, bool) else None
 
 
 def index_hint(label):

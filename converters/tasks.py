@@ -41,7 +41,12 @@ from . import masks as mc
 from . import polylines as pc
 from . import scalars as sc
 from .names import control_name
-from .results import is_label_id, parse_multi_region_id, report
+from .results import (
+    clean_hints,
+    is_label_id,
+    parse_multi_region_id,
+    report,
+)
 
 MODEL_VERSION = "fiftyone"  # == constants.PREDICTION_MODEL_VERSION
 META_KEY = "fiftyone"  # == constants.TASK_META_KEY
@@ -163,7 +168,7 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
         info = label_schema[field]
         rs = _dedupe(by_control.get(control, []), problems)
         field_ids = _mapping(class_ids.get(field)) or None
-        field_hints = _mapping(hints.get(field)) or None
+        field_hints = _field_hints(hints.get(field), field, problems)
         sent = _sent_ids(rs, field_ids, field_hints)
         value = _from_ls(rs, info, field_ids, field_hints, problems)
         return_type = RETURN_TYPES[info["type"]]
@@ -322,9 +327,10 @@ def _dedupe(results, problems) -> list:
 
 def _sent_ids(results, class_ids, hints) -> set:
     """Ids of labels that were uploaded (so they exist in FiftyOne)."""
-    sent = set(hints or {})
+    sent = set(clean_hints(hints))
     for ids in (class_ids or {}).values():
-        sent.update(ids if isinstance(ids, list) else [ids])
+        ids = ids if isinstance(ids, list) else [ids]
+        sent.update(i for i in ids if is_label_id(i))
     for result in results:
         region_id = result.get("id")
         multi = parse_multi_region_id(region_id)
@@ -413,6 +419,22 @@ def _one_label(labels, sent, control, problems) -> list:
                 "field holds one label; extra label ignored",
             )
     return [keep]
+
+
+def _field_hints(hints, field, problems):
+    """A field's hints with malformed ``empty`` parts reported and dropped
+    (the converters read hints as dicts of dicts)."""
+    out = {}
+    for label_id, hint in clean_hints(hints).items():
+        if "empty" in hint and not isinstance(hint["empty"], dict):
+            report(
+                problems,
+                {"from_name": control_name(field), "id": label_id},
+                "malformed task-data hint; ignored",
+            )
+            continue
+        out[label_id] = hint
+    return out or None
 
 
 def _mapping(value) -> dict:

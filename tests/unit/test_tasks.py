@@ -346,3 +346,39 @@ def test_hints_travel_only_when_needed():
     assert task["data"]["fiftyone"]["hints"] == {
         "gt": {plain.id: {"index": 3}}
     }
+
+
+GARBAGE = [None, 3, "x", [1, {}], {"a": [{}]}, {"empty": 5}, True]
+
+
+@pytest.mark.parametrize("junk", GARBAGE)
+def test_edited_task_data_never_breaks_the_load(junk):
+    # anyone with access to the project can edit the task data
+    orig = _labels()
+    task = _task(orig)
+    results = task["predictions"][0]["result"]
+    lid = str(ObjectId())
+    meta = task["data"]["fiftyone"]
+    meta["class_ids"] = {"scene": junk, "tags": {"a": junk}}
+    meta["hints"] = {
+        field: {lid: junk, "notanid": {"empty": {"label": "x"}}}
+        for field in SCHEMA
+    }
+    meta["hints"]["pose"][lid] = {"empty": {"label": "p", "num": 10**9}}
+    meta["hints"]["gt"][str(ObjectId())] = {"index": junk, "empty": junk}
+    labels, problems, unexpected = _load(task, results)
+    assert unexpected == {}
+    assert all(p[2] == "malformed task-data hint; ignored" for p in problems)
+    assert set(labels["gt"]["detections"]) == {
+        d.id for d in orig["gt"].detections
+    }
+    assert lid not in labels["pose"]["keypoints"]
+    # a giant point count in a region id is refused, not allocated
+    big = dict(results[0], id=str(ObjectId()) + "_0_999999999")
+    big["from_name"], big["type"] = "pose", "keypointlabels"
+    big["value"] = {"x": 1, "y": 1, "width": 1, "keypointlabels": ["person"]}
+    labels, problems, _ = _load(task, [big])
+    assert labels["pose"] == {"keypoints": {}} or all(
+        len(k.points) < 100 for k in labels["pose"]["keypoints"].values()
+    )
+    assert any("point count" in p[2] for p in problems)
