@@ -2,8 +2,8 @@
 ``download_annotations`` format.
 
 Per task: the chosen annotation (latest non-cancelled, or the named
-annotator's); without one, the task's FiftyOne prediction, so that loading
-changes nothing. Results the schema does not expect go under another
+annotator's); without one, the sample's labels stay exactly as they are in
+FiftyOne (edits made there since annotate() included). Results the schema does not expect go under another
 field/return type of the schema so that ``load_annotations(unexpected=)``
 applies to them; everything that cannot load is warned about with counts.
 """
@@ -68,7 +68,7 @@ def download(backend, results) -> dict:
 
     unchanged = _keep_unchanged(results, annotations, chosen)
     if unchanged:
-        counts["uploaded samples without a task (labels left as they are)"] = (
+        counts["samples left as they are (no annotation or no task)"] = (
             unchanged
         )
     _log(results, len(tasks), counts, problems, unloaded)
@@ -177,17 +177,6 @@ def _pick_annotation(task, annotator_id):
     )
 
 
-def _pick_prediction(task):
-    """The task's FiftyOne prediction (the uploaded labels), or None."""
-    ours = [
-        p
-        for p in task.get("predictions") or []
-        if isinstance(p, dict)
-        and p.get("model_version") == constants.PREDICTION_MODEL_VERSION
-    ]
-    return max(ours, key=lambda p: p.get("id") or 0) if ours else None
-
-
 def _choose_tasks(results, tasks, annotator_id):
     """``{sample id: (task, source, seed)}``: what each sample loads."""
     dataset = results.samples._root_dataset
@@ -208,15 +197,14 @@ def _choose_tasks(results, tasks, annotator_id):
             source, kind = annotation, "annotated"
             seed = "a%s" % annotation.get("id")
         else:
-            source = _pick_prediction(task)
+            # Nothing to load: the sample keeps its labels exactly as they
+            # are in FiftyOne now (see _keep_unchanged), including edits
+            # made there since annotate() and bit-exact coordinates
             cancelled = any(
                 a.get("was_cancelled") for a in task.get("annotations") or []
             )
-            kind = "skipped" if cancelled else "unannotated"
-            if source is None:
-                counts[kind] += 1
-                continue
-            seed = "p%s" % source.get("id")
+            counts["skipped" if cancelled else "unannotated"] += 1
+            continue
 
         previous = wanted.get(sample_id)
         if previous is not None:
