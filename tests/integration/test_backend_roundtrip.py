@@ -626,3 +626,44 @@ def test_unexpected_labels_go_through_unexpected(
     before = snapshot(dataset, ["gt", "scene", "detections"])
     dataset.load_annotations("unx", unexpected="keep")
     assert snapshot(dataset, ["gt", "scene", "detections"]) == before
+
+
+def test_masks_stored_on_disk(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, tmp_path
+):
+    """``mask_path`` segmentations are read for upload; ids stay the same.
+
+    (FiftyOne itself leaves ``mask_path``-only Detections out of
+    "instances" runs: it selects them by ``mask``.)
+    """
+    from PIL import Image
+
+    from fiftyone_labelstudio.converters.rle import encode_rle
+
+    (s0,) = add_images(dataset, sample_images, 1)
+    w, h = _size(s0)
+    mask = np.zeros((h, w), dtype=np.uint8)
+    mask[10:60, 20:90] = 1
+    path = str(tmp_path / "seg.png")
+    Image.fromarray(mask).save(path)
+    seg = fo.Segmentation(mask_path=path)
+    s0["seg"] = seg
+    s0.save()
+
+    results = _annotate(
+        dataset, "disk", ls_server, label_field="seg", mask_targets={1: "sky"}
+    )
+    assert results.id_map == {"seg": {s0.id: seg.id}}
+    task = tasks_by_sample(ls_client, results.project_id)[s0.id]
+    res = prediction_results(task)
+    assert [r["id"] for r in res] == ["%s_1" % seg.id]
+    painted = np.zeros((h, w), dtype=np.uint8)
+    painted[100:120, 30:50] = 255
+    res[0]["value"]["rle"] = encode_rle(painted)
+    annotate_task(ls_client, task["id"], res)
+
+    dataset.load_annotations("disk", unexpected="ignore")
+    s0.reload()
+    assert s0.seg.id == seg.id
+    expected = (painted > 0).astype(np.uint8)
+    assert np.array_equal(s0.seg.get_mask(), expected)
