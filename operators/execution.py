@@ -53,7 +53,9 @@ class ProgressReporter:
             done = getattr(pb, "iteration", None)
             text = label
             if total and done is not None:
-                text = "%s %d/%d" % (label, done, total)
+                # e.g. "files" then "tasks": says which phase is running
+                unit = getattr(pb, "_iters_str", None) or ""
+                text = ("%s: %d/%d %s" % (label, done, total, unit)).strip()
             self(fraction, text)
 
         return _report

@@ -282,18 +282,28 @@ def _load(ctx, load: Load, report) -> dict:
     if load.annotator:
         kwargs["annotator"] = load.annotator
     before = _label_counts(dataset, load.dest_field.values())
+    cache = dataset._annotation_cache
     try:
+        # Loaded (and cached) first so that the download reports progress
+        # and uses this execution's credentials; load_annotations() then
+        # reuses these results
+        cache.pop(load.anno_key, None)
+        dataset.load_annotation_results(
+            load.anno_key,
+            cache=True,
+            progress=report.fiftyone_callback("Downloading"),
+            **kwargs,
+        )
         dataset.load_annotations(
             load.anno_key,
             dest_field=load.dest_field or None,
             unexpected=load.unexpected,
             cleanup=load.cleanup,
             progress=report.fiftyone_callback("Merging"),
-            **kwargs,
         )
     finally:
         # the cached results hold the key: keep nothing secret in memory
-        dataset._annotation_cache.pop(load.anno_key, None)
+        cache.pop(load.anno_key, None)
     stamp = runs.record_last_loaded(dataset, load.anno_key)
     after = _label_counts(dataset, load.dest_field.values())
     return {

@@ -343,3 +343,19 @@ def test_only_this_backends_runs_are_offered(images_ds, ls_server):
 
     props, _ = resolve(images_ds, "load_annotations", {})
     assert [c.value for c in props["anno_key"].view.choices] == ["ours"]
+
+
+def test_request_without_existing_labels_sends_no_predictions(
+    images_ds, ls_client
+):
+    params = request_params("bare", send_existing=False)
+    result, _ = run("request_annotations", images_ds, params)
+    tasks = ls_client.export_tasks(result["project_id"])
+    assert len(tasks) == len(images_ds)
+    assert all(not t.get("predictions") for t in tasks)
+
+    with_labels, _ = run(
+        "request_annotations", images_ds, request_params("full")
+    )
+    tasks = ls_client.export_tasks(with_labels["project_id"])
+    assert all(t.get("predictions") for t in tasks)
