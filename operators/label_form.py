@@ -335,11 +335,18 @@ def _field_inputs(ctx, inputs, samples, name, existing_types):
         if classes:
             entry["classes"] = classes
 
-    # Label attributes (issue 7): the backend declares none yet
-    if backend_supports_attributes():
-        pass
-
+    attributes = _attribute_inputs(ctx, inputs, name, label_type)
+    if attributes:
+        entry["attributes"] = attributes
     return entry
+
+
+def _attribute_inputs(ctx, inputs, name, label_type):
+    """Per-label attributes (issue 7). The seam: the backend declares no
+    attribute types yet (``SUPPORTED_ATTR_TYPES``), so nothing is asked."""
+    if not backend_supports_attributes():
+        return None
+    return None
 
 
 def _classes_inputs(ctx, inputs, samples, name, label_type):

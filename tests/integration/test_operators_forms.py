@@ -104,6 +104,12 @@ def test_empty_target_is_an_error(images_ds):
     assert "target_error" in errors
 
 
+def test_video_collections_are_refused(dataset, ls_server):
+    dataset.add_sample(fo.Sample(filepath="/tmp/fols-none.mp4"))
+    _, errors = _request(dataset, new_fields=["x"])
+    assert "annotate images" in errors["target_error"]
+
+
 def test_anno_key_default_and_validation(images_ds):
     props, _ = _request(images_ds, existing_fields=["ground_truth"])
     assert props["anno_key"].default == "labelstudio_1"

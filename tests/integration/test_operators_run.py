@@ -75,7 +75,15 @@ def _results(ds, key, ls_server):
 
 
 def test_request_immediate(images_ds, ls_server, ls_client):
+    import copy
+    import os
+
+    config_before = copy.deepcopy(fo.annotation_config.backends)
+    env_before = dict(os.environ)
     result, res = run("request_annotations", images_ds, request_params("r1"))
+    # credentials are passed per call, never written to global config
+    assert fo.annotation_config.backends == config_before
+    assert dict(os.environ) == env_before
     assert result["anno_key"] == "r1"
     assert result["num_samples"] == len(images_ds)
     assert result["label_fields"] == ["ground_truth", "weather"]
