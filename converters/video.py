@@ -1,0 +1,425 @@
+"""Frame-level Detections <-> Label Studio ``VideoRectangle`` tracks.
+
+Label Studio 1.23.2 (bundled frontend, ``VideoRegionModel``) stores one
+object track as ONE ``videorectangle`` result::
+
+    {"id": ..., "from_name": <VideoRectangle name>, "to_name": "video",
+     "type": "videorectangle",
+     "value": {"framesCount": N, "duration": seconds,
+               "sequence": [{"frame": 1-based, "enabled": bool,
+                             "x", "y", "width", "height" (percent),
+                             "rotation": degrees, "time": frame / fps}],
+               "labels": [class]}}
+
+The class comes from a separate ``<Labels toName="video">`` control (see
+:func:`labels_control_name`); the frontend merges it into
+``value.labels``. Sequence items are keyframes. A keyframe with
+``enabled: true`` shows the object from its frame up to the next keyframe
+(linear interpolation of x, y, width, height; rotation along the shorter
+arc) or, for the last keyframe, to the end of the video; ``enabled:
+false`` shows it on its own frame only (the end of a segment).
+
+Upload (:func:`to_ls_video_tracks`): Detections are grouped into tracks
+by ``(index, label)`` (Label Studio has one class per track, so a FiftyOne
+track that changes class becomes several regions with the same index);
+a label without index is a track of its own, and a second detection of
+the same track in one frame starts another region. Every labeled frame
+becomes a keyframe (lossless), or, with ``only_keyframes=True`` (FiftyOne's
+keyframe-only runs), the frames whose label has ``keyframe=True`` plus the
+first and last frame of each segment. A gap between frames ends a segment
+(``enabled: false`` on its last frame).
+
+Ids (decision): the region id is the label id of the track's first
+detection (a new ObjectId if that id is already taken). Per-frame label
+ids cannot travel in a region, so they go into the task-data hints
+(:func:`video_track_hints`), ``{region id: {"index": i, "frames":
+{"<frame>": label id}}}`` (``index`` absent for labels without one).
+On load (:func:`from_ls_video_tracks`) every frame a track covers takes
+the hinted id of that region and frame (an edited or interpolated frame
+of an uploaded label updates that label); any other frame gets an id
+derived from ``(salt, region id, frame)`` (sha1, 24 hex), so loading the
+same annotation twice yields the same ids. Loaded detections carry
+``keyframe=True/False`` and ``index`` = the hinted index, or a new one
+(above every hinted index) for tracks drawn in Label Studio and for
+index-less labels that now cover several frames. FiftyOne's
+``_update_tracks`` maps these indexes onto the dataset's.
+
+Not carried: ``confidence`` (FiftyOne's merge keeps it on existing labels;
+a region ``score`` loads as the confidence of every frame), masks and
+other attributes, detections without a box (not sent, so the backend
+must leave them out of the id map: :func:`sent_frame_label_ids`).
+"""
+
+import hashlib
+import math
+from collections import defaultdict
+
+import fiftyone.core.labels as fol
+
+from .results import (
+    ResultError,
+    clean_hints,
+    finite_or_none,
+    from_percent,
+    is_label_id,
+    new_label_id,
+    number,
+    percent,
+    region_label,
+    report,
+    result_id,
+    result_score,
+    result_value,
+    to_percent,
+)
+
+RESULT_TYPE = "videorectangle"
+VIDEO_TAG_NAME = "video"  # == constants.VIDEO_TAG_NAME
+ROTATION_ATTR = "rotation"  # == detections.ROTATION_ATTR
+KEYFRAME_ATTR = "keyframe"
+_LABELS_SUFFIX = "__labels"
+
+
+def labels_control_name(control: str) -> str:
+    """Name of the ``<Labels>`` control that holds a track control's
+    classes (a VideoRectangle has no classes of its own)."""
+    return control + _LABELS_SUFFIX
+
+
+# --- upload ------------------------------------------------------------
+
+
+def to_ls_video_tracks(
+    frames: dict,
+    control: str,
+    frame_count: int | None,
+    fps: float | None,
+    only_keyframes: bool = False,
+) -> list[dict]:
+    """One ``videorectangle`` result per track of ``{frame: Detections}``."""
+    fps = _fps(fps)
+    count = int(frame_count or 0) or _last_frame(frames)
+    results = []
+    for track in _plan_tracks(frames, only_keyframes):
+        sequence = [
+            _keyframe(det, frame, enabled, fps)
+            for frame, det, enabled in track["keyframes"]
+        ]
+        results.append(
+            {
+                "id": track["region_id"],
+                "from_name": control,
+                "to_name": VIDEO_TAG_NAME,
+                "type": RESULT_TYPE,
+                "value": {
+                    "framesCount": count,
+                    "duration": count / fps,
+                    "sequence": sequence,
+                    "labels": [track["label"]],
+                },
+            }
+        )
+    return results
+
+
+def video_track_hints(frames: dict, only_keyframes: bool = False) -> dict:
+    """``{region id: {"index"?: i, "frames": {"<frame>": label id}}}``."""
+    hints = {}
+    for track in _plan_tracks(frames, only_keyframes):
+        hint = {"frames": {str(f): d.id for f, d in track["members"]}}
+        if track["index"] is not None:
+            hint["index"] = track["index"]
+        hints[track["region_id"]] = hint
+    return hints
+
+
+def sent_frame_label_ids(frames: dict) -> dict:
+    """``{frame: [label ids]}`` of the detections that are uploaded (the
+    backend's id map; box-less detections are not sent)."""
+    out = defaultdict(list)
+    for frame, dets in _frames(frames):
+        for det in dets:
+            if _box(det) is not None and det.label is not None:
+                out[frame].append(det.id)
+    return dict(out)
+
+
+def _plan_tracks(frames, only_keyframes) -> list[dict]:
+    """Tracks in a deterministic order, with their keyframes."""
+    groups = {}  # (index, label) -> [region members], in first-seen order
+    for frame, dets in _frames(frames):
+        for det in dets:
+            if _box(det) is None or det.label is None:
+                continue
+            index = _index(det)
+            if index is None:
+                groups[("id", det.id)] = [[(frame, det)]]
+                continue
+            regions = groups.setdefault((index, str(det.label)), [[]])
+            # one box per frame and region: a duplicate opens a new region
+            for members in regions:
+                if not members or members[-1][0] != frame:
+                    members.append((frame, det))
+                    break
+            else:
+                regions.append([(frame, det)])
+    tracks, used = [], set()
+    for regions in groups.values():
+        for members in regions:
+            first = members[0][1]
+            region_id = first.id if first.id not in used else new_label_id()
+            used.add(region_id)
+            tracks.append(
+                {
+                    "region_id": region_id,
+                    "label": str(first.label),
+                    "index": _index(first),
+                    "members": members,
+                    "keyframes": _keyframes(members, only_keyframes),
+                }
+            )
+    return tracks
+
+
+def _keyframes(members, only_keyframes) -> list:
+    """``[(frame, detection, enabled)]``: segment starts and ends always,
+    inner frames unless ``only_keyframes`` and not marked keyframe."""
+    out = []
+    for i, (frame, det) in enumerate(members):
+        starts = i == 0 or members[i - 1][0] != frame - 1
+        ends = i == len(members) - 1 or members[i + 1][0] != frame + 1
+        marked = getattr(det, KEYFRAME_ATTR, None) is True
+        if starts or ends or not only_keyframes or marked:
+            out.append((frame, det, not ends))
+    return out
+
+
+def _keyframe(det, frame, enabled, fps) -> dict:
+    x, y, w, h = (to_percent(v) for v in _box(det))
+    rotation = finite_or_none(getattr(det, ROTATION_ATTR, None)) or 0.0
+    return {
+        "frame": frame,
+        "enabled": enabled,
+        "x": x,
+        "y": y,
+        "width": w,
+        "height": h,
+        "rotation": rotation,
+        "time": frame / fps,  # what the frontend writes
+    }
+
+
+# --- load --------------------------------------------------------------
+
+
+def from_ls_video_tracks(
+    results: list[dict],
+    frame_count: int | None,
+    hints: dict | None = None,
+    problems: list | None = None,
+    salt: str = "",
+) -> dict:
+    """``{frame: [Detection]}`` from ``videorectangle`` results: keyframes
+    and filled (interpolated) frames, ``index`` per track."""
+    hints = clean_hints(hints)
+    next_index = 1 + max(
+        (h["index"] for h in hints.values() if _is_int(h.get("index"))),
+        default=-1,
+    )
+    out = defaultdict(list)
+    used_ids, seen_regions = set(), set()
+    for result in results:
+        try:
+            track = _read_track(result, frame_count, problems)
+        except ResultError as e:
+            report(problems, result, str(e))
+            continue
+        region_id = track["region_id"]
+        if region_id is not None and region_id in seen_regions:
+            report(problems, result, "duplicated region id")
+            continue
+        seen_regions.add(region_id)
+        hint = hints.get(region_id, {}) if region_id else {}
+        frame_ids = _hint_frames(hint)
+        shapes = list(_expand(track["sequence"], track["limit"]))
+        index = hint.get("index") if _is_int(hint.get("index")) else None
+        if index is None and not (hint and len(shapes) == 1):
+            index, next_index = next_index, next_index + 1
+        key = region_id or new_label_id()
+        for frame, box, rotation, is_key in shapes:
+            label_id = frame_ids.get(frame)
+            if label_id is None or label_id in used_ids:
+                label_id = _derived_id(salt, key, frame)
+            used_ids.add(label_id)
+            det = fol.Detection(
+                label=track["label"],
+                bounding_box=box,
+                index=index,
+                confidence=track["score"],
+            )
+            det.id = label_id
+            if rotation != 0:
+                det[ROTATION_ATTR] = rotation
+            det[KEYFRAME_ATTR] = is_key
+            out[frame].append(det)
+    return dict(out)
+
+
+def _read_track(result, frame_count, problems) -> dict:
+    value = result_value(result, RESULT_TYPE)
+    label = region_label(value, "labels", problems, result)
+    sequence = value.get("sequence")
+    if not isinstance(sequence, list) or not sequence:
+        raise ResultError("track has no 'sequence' of keyframes")
+    limit = _limit(frame_count, value.get("framesCount"))
+    keyframes = {}
+    for item in sequence:
+        try:
+            frame, box, rotation, enabled = _read_keyframe(item)
+        except ResultError as e:
+            report(problems, result, "keyframe skipped: %s" % e)
+            continue
+        if limit is not None and frame > limit:
+            report(
+                problems,
+                result,
+                "keyframe %d is after the last frame (%d)" % (frame, limit),
+            )
+        elif frame in keyframes:
+            report(problems, result, "frame %d has two keyframes" % frame)
+        else:
+            keyframes[frame] = (box, rotation, enabled)
+    if not keyframes:
+        raise ResultError("track has no usable keyframe")
+    return {
+        "region_id": result_id(result),
+        "label": label,
+        "score": result_score(result),
+        "sequence": sorted(keyframes.items()),
+        "limit": limit,
+    }
+
+
+def _read_keyframe(item):
+    if not isinstance(item, dict):
+        raise ResultError("keyframe is not an object")
+    frame = item.get("frame")
+    if not _is_int(frame) or frame < 1:
+        raise ResultError("frame is not a positive integer: %r" % (frame,))
+    x = percent(item.get("x"), "x")
+    y = percent(item.get("y"), "y")
+    w = percent(item.get("width"), "width")
+    h = percent(item.get("height"), "height")
+    if w < 0 or h < 0:
+        raise ResultError("negative width or height")
+    rotation = item.get("rotation", 0)
+    rotation = 0.0 if rotation is None else number(rotation, "rotation")
+    enabled = item.get("enabled") is True  # the frontend: falsy if absent
+    return frame, (x, y, w, h), rotation, enabled
+
+
+def _expand(sequence, limit):
+    """``(frame, box, rotation, is keyframe)`` for every frame shown."""
+    for i, (frame, (box, rotation, enabled)) in enumerate(sequence):
+        yield frame, _relative(box), rotation, True
+        if not enabled:
+            continue
+        if i + 1 < len(sequence):
+            nxt, (box2, rotation2, _) = sequence[i + 1]
+            for f in range(frame + 1, nxt):
+                t = (f - frame) / (nxt - frame)
+                inter = [a + (b - a) * t for a, b in zip(box, box2)]
+                yield f, _relative(inter), _lerp_angle(
+                    rotation, rotation2, t
+                ), False
+        elif limit is not None:
+            for f in range(frame + 1, limit + 1):
+                yield f, _relative(box), rotation, False
+
+
+def _lerp_angle(a: float, b: float, t: float) -> float:
+    """The frontend's rotation interpolation (shorter arc, in (-180, 180])."""
+    return _wrap(a + _wrap(b - a) * t)
+
+
+def _wrap(angle: float) -> float:
+    # JS: while (t > 0) t -= 360; return ((t - 180) % 360) + 180
+    if angle > 0:
+        angle -= 360.0 * math.ceil(angle / 360.0)
+    return math.fmod(angle - 180.0, 360.0) + 180.0
+
+
+# --- helpers -----------------------------------------------------------
+
+
+def _frames(frames):
+    """``[(frame number, [Detection])]`` sorted, from a frames mapping."""
+    out = []
+    for frame, value in (frames or {}).items():
+        frame = int(frame)
+        if frame < 1:
+            continue
+        if value is None:
+            dets = []
+        elif isinstance(value, fol.Detections):
+            dets = list(value.detections or [])
+        elif isinstance(value, fol.Detection):
+            dets = [value]
+        else:
+            dets = list(value)
+        out.append((frame, dets))
+    return sorted(out, key=lambda x: x[0])
+
+
+def _last_frame(frames) -> int:
+    return max((f for f, _ in _frames(frames)), default=1)
+
+
+def _box(det):
+    box = getattr(det, "bounding_box", None)
+    if box is None or len(box) != 4:
+        return None
+    values = [finite_or_none(v) for v in box]
+    return None if None in values else values
+
+
+def _index(det):
+    index = getattr(det, "index", None)
+    return int(index) if _is_int(index) else None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fps(fps) -> float:
+    fps = finite_or_none(fps)
+    return fps if fps and fps > 0 else 24.0  # the frontend's default
+
+
+def _limit(frame_count, frames_count):
+    for value in (frame_count, frames_count):
+        if _is_int(value) and value >= 1:
+            return value
+    return None
+
+
+def _relative(box) -> list:
+    return [from_percent(v) for v in box]
+
+
+def _hint_frames(hint) -> dict:
+    frames = hint.get("frames") if isinstance(hint, dict) else None
+    if not isinstance(frames, dict):
+        return {}
+    out = {}
+    for key, label_id in frames.items():
+        if isinstance(key, str) and key.isdigit() and is_label_id(label_id):
+            out[int(key)] = label_id
+    return out
+
+
+def _derived_id(salt: str, region_id: str, frame: int) -> str:
+    """A stable 24-hex id for a frame that has no uploaded label."""
+    text = "%s:%s:%d" % (salt, region_id, frame)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:24]
