@@ -62,6 +62,10 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         annotator (None): when loading, use this annotator's annotation
             (email, username or user id) instead of the latest one
         timeout (600): seconds to wait for one Label Studio request
+        send_existing_labels (True): upload the existing labels of the
+            schema's fields as editable pre-annotations. With False the
+            tasks start empty, nothing existing is edited or deleted, and
+            loading only adds labels
         progress (None): progress bars for upload and download (True/False,
             None for FiftyOne's default, or a callback). Not serialized
     """
@@ -77,6 +81,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         media_mode="auto",
         annotator=None,
         timeout=600,
+        send_existing_labels=True,
         progress=None,
         **kwargs,
     ):
@@ -86,6 +91,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self.media_mode = media_mode
         self.annotator = annotator
         self.timeout = timeout
+        self.send_existing_labels = send_existing_labels
 
         # Private: never serialized into the run document
         self._api_key = api_key

@@ -211,7 +211,11 @@ def _build_tasks(samples, plan, media_urls, config):
     from ..converters.tasks import sample_to_task
 
     schema = config.label_schema
-    existing = [f for f, i in schema.items() if i.get("existing_field")]
+    existing = [
+        f
+        for f, i in schema.items()
+        if i.get("existing_field") and config.send_existing_labels
+    ]
     values = {f: samples.values(f) for f in existing}
     for field in existing:
         if schema[field]["type"] in _MASK_TYPES:

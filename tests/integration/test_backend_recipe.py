@@ -414,3 +414,52 @@ def test_task_deleted_in_label_studio_keeps_labels(
     before = snapshot(dataset, ["gt", "count"])
     dataset.load_annotations("deltask", unexpected="ignore")
     assert snapshot(dataset, ["gt", "count"]) == before
+
+
+def test_without_existing_labels(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    """send_existing_labels=False: empty tasks; loading only adds."""
+    s0, s1 = add_images(dataset, sample_images, 2)
+    (a,) = _gt(s0, [("cat", [0.1, 0.1, 0.2, 0.2])])
+    _gt(s1, [("dog", [0.3, 0.3, 0.2, 0.2])])
+    results = dataset.annotate(
+        "bare",
+        backend=BACKEND,
+        label_field="gt",
+        classes=["cat", "dog"],
+        send_existing_labels=False,
+        **creds(ls_server),
+    )
+    assert results.id_map == {}
+    tasks = tasks_by_sample(ls_client, results.project_id)
+    assert all(not t["predictions"] for t in tasks.values())
+    w, h = s0.metadata.width, s0.metadata.height
+    annotate_task(
+        ls_client,
+        tasks[s0.id]["id"],
+        [
+            new_region(
+                "added00001",
+                "gt",
+                "rectanglelabels",
+                {
+                    "x": 50,
+                    "y": 50,
+                    "width": 10,
+                    "height": 10,
+                    "rotation": 0,
+                    "rectanglelabels": ["dog"],
+                },
+                w,
+                h,
+            )
+        ],
+    )
+    before_s1 = snapshot(dataset.select(s1.id), ["gt"])
+    dataset.load_annotations("bare", unexpected="ignore")
+    s0.reload()
+    assert [d.label for d in s0.gt.detections] == ["cat", "dog"]
+    assert s0.gt.detections[0].id == a.id
+    assert close(s0.gt.detections[1].bounding_box, [0.5, 0.5, 0.1, 0.1])
+    assert snapshot(dataset.select(s1.id), ["gt"]) == before_s1
