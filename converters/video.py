@@ -223,7 +223,7 @@ def from_ls_video_tracks(
     and filled (interpolated) frames, ``index`` per track."""
     hints = clean_hints(hints)
     next_index = 1 + max(
-        (h["index"] for h in hints.values() if _is_int(h.get("index"))),
+        (h["index"] for h in hints.values() if is_int(h.get("index"))),
         default=-1,
     )
     out = defaultdict(list)
@@ -240,16 +240,16 @@ def from_ls_video_tracks(
             continue
         seen_regions.add(region_id)
         hint = hints.get(region_id, {}) if region_id else {}
-        frame_ids = _hint_frames(hint)
+        frame_ids = hint_frame_ids(hint)
         shapes = list(_expand(track["sequence"], track["limit"]))
-        index = hint.get("index") if _is_int(hint.get("index")) else None
+        index = hint.get("index") if is_int(hint.get("index")) else None
         if index is None and not (hint and len(shapes) == 1):
             index, next_index = next_index, next_index + 1
         key = region_id or new_label_id()
         for frame, box, rotation, is_key in shapes:
             label_id = frame_ids.get(frame)
             if label_id is None or label_id in used_ids:
-                label_id = _derived_id(salt, key, frame)
+                label_id = derived_label_id(salt, key, frame)
             used_ids.add(label_id)
             det = fol.Detection(
                 label=track["label"],
@@ -304,7 +304,7 @@ def _read_keyframe(item):
     if not isinstance(item, dict):
         raise ResultError("keyframe is not an object")
     frame = item.get("frame")
-    if not _is_int(frame) or frame < 1:
+    if not is_int(frame) or frame < 1:
         raise ResultError("frame is not a positive integer: %r" % (frame,))
     x = percent(item.get("x"), "x")
     y = percent(item.get("y"), "y")
@@ -385,10 +385,10 @@ def _box(det):
 
 def _index(det):
     index = getattr(det, "index", None)
-    return int(index) if _is_int(index) else None
+    return int(index) if is_int(index) else None
 
 
-def _is_int(value) -> bool:
+def is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -399,7 +399,7 @@ def _fps(fps) -> float:
 
 def _limit(frame_count, frames_count):
     for value in (frame_count, frames_count):
-        if _is_int(value) and value >= 1:
+        if is_int(value) and value >= 1:
             return value
     return None
 
@@ -408,7 +408,7 @@ def _relative(box) -> list:
     return [from_percent(v) for v in box]
 
 
-def _hint_frames(hint) -> dict:
+def hint_frame_ids(hint) -> dict:
     frames = hint.get("frames") if isinstance(hint, dict) else None
     if not isinstance(frames, dict):
         return {}
@@ -419,7 +419,7 @@ def _hint_frames(hint) -> dict:
     return out
 
 
-def _derived_id(salt: str, region_id: str, frame: int) -> str:
+def derived_label_id(salt: str, region_id: str, frame: int) -> str:
     """A stable 24-hex id for a frame that has no uploaded label."""
     text = "%s:%s:%d" % (salt, region_id, frame)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:24]
