@@ -463,3 +463,29 @@ def test_without_existing_labels(
     assert s0.gt.detections[0].id == a.id
     assert close(s0.gt.detections[1].bounding_box, [0.5, 0.5, 0.1, 0.1])
     assert snapshot(dataset.select(s1.id), ["gt"]) == before_s1
+
+
+def test_launch_editor_and_print_status(
+    dataset, sample_images, ls_server, ls_projects_guard, monkeypatch, capsys
+):
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open_new_tab", opened.append)
+    add_images(dataset, sample_images, 1)
+    results = dataset.annotate(
+        "open",
+        backend=BACKEND,
+        label_field="tag",
+        label_type="classification",
+        classes=["x"],
+        launch_editor=True,
+        **creds(ls_server),
+    )
+    assert opened == [
+        "%s/projects/%d/data" % (ls_server.url, results.project_id)
+    ]
+    results.print_status()
+    out = capsys.readouterr().out
+    assert "Annotation run 'open'" in out and "tasks:        1" in out
+    assert ls_server.api_key not in out
