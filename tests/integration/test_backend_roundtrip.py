@@ -628,6 +628,51 @@ def test_unexpected_labels_go_through_unexpected(
     assert snapshot(dataset, ["gt", "scene", "detections"]) == before
 
 
+def test_unknown_class_with_one_field_is_kept_and_warned(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, caplog
+):
+    """With one field nothing can carry them through unexpected=; new
+    labels of unknown classes are loaded (not lost) with a warning."""
+    (s0,) = add_images(dataset, sample_images, 1)
+    results = _annotate(
+        dataset,
+        "one",
+        ls_server,
+        label_field="gt",
+        label_type="detections",
+        classes=["cat"],
+    )
+    task = tasks_by_sample(ls_client, results.project_id)[s0.id]
+    w, h = _size(s0)
+    box = {"x": 10, "y": 10, "width": 10, "height": 10, "rotation": 0}
+    annotate_task(
+        ls_client,
+        task["id"],
+        [
+            new_region(
+                "zebra00001",
+                "gt",
+                "rectanglelabels",
+                dict(box, rectanglelabels=["zebra"]),
+                w,
+                h,
+            ),
+            new_region(
+                "ghost00001",
+                "nowhere",
+                "rectanglelabels",
+                dict(box, rectanglelabels=["car"]),
+                w,
+                h,
+            ),
+        ],
+    )
+    dataset.load_annotations("one", unexpected="ignore")
+    assert [d.label for d in dataset.first().gt.detections] == ["zebra"]
+    assert "1 new detections of 'gt'" in caplog.text
+    assert "1 detections from control 'nowhere'" in caplog.text
+
+
 def test_masks_stored_on_disk(
     dataset, sample_images, ls_server, ls_client, ls_projects_guard, tmp_path
 ):
