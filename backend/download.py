@@ -41,6 +41,7 @@ def download(backend, results) -> dict:
     annotations = {field: {} for field in schema}
     problems = Counter()
     unloaded = Counter()
+    unreadable = {}  # {field: {sample id: label ids | True}}
     with fou.ProgressBar(
         total=len(chosen), progress=config.progress, iters_str="tasks"
     ) as pb:
@@ -65,14 +66,71 @@ def download(backend, results) -> dict:
                 )
             for from_name, _, reason in task_problems:
                 problems[(from_name, _generic(reason))] += 1
+            _note_unreadable(
+                results, sample_id, labels, task_problems, unreadable
+            )
 
     unchanged = _keep_unchanged(results, annotations, chosen)
     if unchanged:
         counts["samples left as they are (no annotation or no task)"] = (
             unchanged
         )
+    kept = _keep_unreadable(results, annotations, unreadable)
+    if kept:
+        counts["uploaded labels left as they are (unreadable result)"] = kept
     _log(results, len(tasks), counts, problems, unloaded)
     return annotations
+
+
+def _note_unreadable(results, sample_id, labels, task_problems, unreadable):
+    """Records uploaded labels (and scalar values) whose Label Studio
+    result was skipped as unreadable: skipping must not delete them."""
+    from ..converters.names import control_name
+
+    for field, info in results.config.label_schema.items():
+        sent = (results.id_map.get(field) or {}).get(sample_id)
+        if sent is None:
+            continue
+        control = control_name(field)
+        regions = [r for name, r, _ in task_problems if name == control]
+        if not regions:
+            continue
+        if info["type"] == "scalar":
+            if (labels.get(field) or {}).get("scalar") is None:
+                unreadable.setdefault(field, {})[sample_id] = True
+            continue
+        loaded = set()
+        for items in (labels.get(field) or {}).values():
+            loaded.update(items or {})
+        # "<label id>" or "<label id>_<suffix>" (one of several regions)
+        ids = {r[:24] for r in regions if isinstance(r, str)}
+        missing = (ids & set(_as_list(sent))) - loaded
+        if missing:
+            per_sample = unreadable.setdefault(field, {})
+            per_sample.setdefault(sample_id, set()).update(missing)
+
+
+def _keep_unreadable(results, annotations, unreadable) -> int:
+    """Puts the current FiftyOne value of every label noted by
+    :func:`_note_unreadable` into ``annotations``; returns how many."""
+    dataset = results.samples._root_dataset
+    kept = 0
+    for field, per_sample in unreadable.items():
+        info = results.config.label_schema[field]
+        view = dataset.select(sorted(per_sample))
+        for sample_id, value in zip(*view.values(["id", field])):
+            if value is None:
+                continue
+            if info["type"] == "scalar":
+                by_type = {"scalar": value}
+                kept += 1
+            else:
+                wanted = per_sample[sample_id]
+                labels = [x for x in _as_labels(value) if x.id in wanted]
+                by_type = {_return_type(info): {x.id: x for x in labels}}
+                kept += len(labels)
+            _add(annotations[field], sample_id, by_type)
+    return kept
 
 
 def _keep_unchanged(results, annotations, chosen) -> int:
