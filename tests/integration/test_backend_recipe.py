@@ -489,3 +489,26 @@ def test_launch_editor_and_print_status(
     out = capsys.readouterr().out
     assert "Annotation run 'open'" in out and "tasks:        1" in out
     assert ls_server.api_key not in out
+
+
+def test_dest_field(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    s0, s1 = add_images(dataset, sample_images, 2)
+    (a,) = _gt(s0, [("cat", [0.1, 0.1, 0.2, 0.2])])
+    results = dataset.annotate(
+        "dest", backend=BACKEND, label_field="gt", **creds(ls_server)
+    )
+    task = tasks_by_sample(ls_client, results.project_id)[s0.id]
+    res = prediction_results(task)
+    res[0]["value"]["x"] = 60.0
+    annotate_task(ls_client, task["id"], res)
+    before = snapshot(dataset, ["gt"])
+    dataset.load_annotations(
+        "dest", dest_field="gt_edited", unexpected="ignore"
+    )
+    assert snapshot(dataset, ["gt"]) == before
+    s0.reload()
+    (edited,) = s0.gt_edited.detections
+    assert close(edited.bounding_box, [0.6, 0.1, 0.2, 0.2])
+    assert dataset.select(s1.id).first()["gt_edited"] is None
