@@ -512,3 +512,34 @@ def test_dest_field(
     (edited,) = s0.gt_edited.detections
     assert close(edited.bounding_box, [0.6, 0.1, 0.2, 0.2])
     assert dataset.select(s1.id).first()["gt_edited"] is None
+
+
+def test_progress_callbacks(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    """progress= callbacks see the upload (files, tasks) and the
+    download (tasks)."""
+    add_images(dataset, sample_images, 3)
+    seen = []
+
+    def callback(pb):
+        seen.append((pb._iters_str, pb.progress))
+
+    results = dataset.annotate(
+        "prog",
+        backend=BACKEND,
+        label_field="tag",
+        label_type="classification",
+        classes=["x"],
+        progress=callback,
+        **creds(ls_server),
+    )
+    assert ("files", 1.0) in seen and ("tasks", 1.0) in seen
+    seen.clear()
+    dataset._annotation_cache.clear()
+    dataset.load_annotation_results(
+        "prog", progress=callback, **creds(ls_server)
+    )
+    dataset.load_annotations("prog", unexpected="ignore")
+    assert seen and seen[-1] == ("tasks", 1.0)
+    assert results.project_id is not None
