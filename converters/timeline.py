@@ -43,7 +43,13 @@ from .results import (
     result_score,
     result_value,
 )
-from .video import VIDEO_TAG_NAME, derived_label_id, hint_frame_ids, is_int
+from .video import (
+    VIDEO_TAG_NAME,
+    derived_label_id,
+    hint_frame_ids,
+    is_int,
+    note_unreadable,
+)
 
 RESULT_TYPE = "timelinelabels"
 
@@ -137,11 +143,13 @@ def from_ls_frame_ranges(
     single: bool = False,
     problems: list | None = None,
     salt: str = "",
+    unreadable: set | None = None,
 ) -> dict:
     """``{frame: [Classification]}`` from ``timelinelabels`` results.
 
     With ``single=True`` (a frame-level ``classification`` field) a frame
     keeps the first region that covers it; the others are reported.
+    ``unreadable`` as in ``video.from_ls_video_tracks``.
     """
     hints = clean_hints(hints)
     out = defaultdict(list)
@@ -151,6 +159,7 @@ def from_ls_frame_ranges(
             region = _read_region(result, frame_count, problems)
         except ResultError as e:
             report(problems, result, str(e))
+            note_unreadable(result, hints, unreadable)
             continue
         region_id = region["region_id"]
         if region_id is not None and region_id in seen:

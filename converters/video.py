@@ -218,9 +218,15 @@ def from_ls_video_tracks(
     hints: dict | None = None,
     problems: list | None = None,
     salt: str = "",
+    unreadable: set | None = None,
 ) -> dict:
     """``{frame: [Detection]}`` from ``videorectangle`` results: keyframes
-    and filled (interpolated) frames, ``index`` per track."""
+    and filled (interpolated) frames, ``index`` per track.
+
+    ``unreadable`` (a set) collects the hinted label ids of uploaded
+    tracks whose result could not be read at all, so that the caller can
+    keep those labels instead of deleting them.
+    """
     hints = clean_hints(hints)
     next_index = 1 + max(
         (h["index"] for h in hints.values() if is_int(h.get("index"))),
@@ -233,6 +239,7 @@ def from_ls_video_tracks(
             track = _read_track(result, frame_count, problems)
         except ResultError as e:
             report(problems, result, str(e))
+            note_unreadable(result, hints, unreadable)
             continue
         region_id = track["region_id"]
         if region_id is not None and region_id in seen_regions:
@@ -417,6 +424,16 @@ def hint_frame_ids(hint) -> dict:
         if isinstance(key, str) and key.isdigit() and is_label_id(label_id):
             out[int(key)] = label_id
     return out
+
+
+def note_unreadable(result, hints: dict, unreadable) -> None:
+    """Adds the uploaded label ids of an unreadable region to
+    ``unreadable`` (when a set is given)."""
+    if unreadable is None or not isinstance(result, dict):
+        return
+    region_id = result.get("id")
+    if isinstance(region_id, str) and region_id in hints:
+        unreadable.update(hint_frame_ids(hints[region_id]).values())
 
 
 def derived_label_id(salt: str, region_id: str, frame: int) -> str:

@@ -23,14 +23,17 @@ Upload (:func:`video_sample_to_task`)::
 The ``<Video>`` tag reads its frame rate from ``$fiftyone.fps``, so every
 task plays at its own video's rate (frame numbers = FiftyOne's).
 
-Load (:func:`video_task_to_labels`) returns ``(labels, problems)``:
+Load (:func:`video_task_to_labels`) returns ``(labels, problems,
+unreadable)``:
 ``{field: {return_type: {frame number: {label id: Label}}}}`` for frame
 fields, ``{field: {return_type: {label id: Label}}}`` or ``{field:
 {"scalar": value}}`` for video fields; every schema field is present (an
 empty dict means "all deleted"). Results of controls that are not in the
 schema, and labels whose class is not in the schema, are reported in
 ``problems``; unknown classes are kept (there is no ``unexpected=``
-routing for video yet).
+routing for video yet). ``unreadable``: ``{field: {label ids}}`` of
+uploaded frame labels whose region could not be read at all (the backend
+keeps them as they are rather than deleting them).
 
 Label Studio draws new tracks with the FIRST ``VideoRectangle`` of the
 config and new ranges with the first ``TimelineLabels``: with several such
@@ -249,8 +252,9 @@ def video_task_to_labels(
     results: list,
     label_schema: dict,
     frame_count: int | None,
-) -> tuple[dict, list]:
-    """``(labels, problems)`` of one annotation (see the module doc)."""
+) -> tuple[dict, list, dict]:
+    """``(labels, problems, unreadable)`` of one annotation (see the
+    module doc)."""
     meta = _mapping(_mapping(task_data).get(META_KEY))
     class_ids = _mapping(meta.get("class_ids"))
     hints = _mapping(meta.get("hints"))
@@ -268,9 +272,10 @@ def video_task_to_labels(
         else:
             by_field[field].append(result)
 
-    labels = {}
+    labels, unreadable = {}, {}
     for field, info in label_schema.items():
         rs = by_field.get(field, [])
+        lost = set()
         label_type = info["type"]
         return_type = RETURN_TYPES[label_type]
         single = label_type in ("detection", "classification")
@@ -278,13 +283,13 @@ def video_task_to_labels(
         if is_frame_field(field):
             if return_type == "detections":
                 frames = vc.from_ls_video_tracks(
-                    rs, frame_count, field_hints, problems, salt
+                    rs, frame_count, field_hints, problems, salt, lost
                 )
                 if single:
                     frames = _one_per_frame(frames, field, problems)
             else:
                 frames = tl.from_ls_frame_ranges(
-                    rs, frame_count, field_hints, single, problems, salt
+                    rs, frame_count, field_hints, single, problems, salt, lost
                 )
             _check_frame_classes(frames, info, field, problems)
             labels[field] = {
@@ -292,6 +297,8 @@ def video_task_to_labels(
                     f: {x.id: x for x in xs} for f, xs in frames.items()
                 }
             }
+            if lost:
+                unreadable[field] = lost
         elif label_type == "scalar":
             value = sc.from_ls_scalar(
                 rs, info.get("scalar_type"), _flat_classes(info), problems
@@ -306,7 +313,7 @@ def video_task_to_labels(
             )
             _check_frame_classes({0: value}, info, field, problems)
             labels[field] = {return_type: {x.id: x for x in value}}
-    return labels, problems
+    return labels, problems, unreadable
 
 
 def _one_per_frame(frames, field, problems) -> dict:

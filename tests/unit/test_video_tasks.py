@@ -95,7 +95,7 @@ def test_unedited_task_loads_what_was_sent():
     assert task["data"]["fiftyone"]["fps"] == 25.0
     assert task["data"]["video"] == "/data/v.mp4"
     (prediction,) = task["predictions"]
-    labels, problems = vt.video_task_to_labels(
+    labels, problems, _ = vt.video_task_to_labels(
         task["data"], prediction["result"], SCHEMA, 10
     )
     assert problems == []
@@ -121,7 +121,7 @@ def test_unedited_task_loads_what_was_sent():
 
 
 def test_empty_annotation_deletes_everything_and_unknown_controls_report():
-    labels, problems = vt.video_task_to_labels(
+    labels, problems, _ = vt.video_task_to_labels(
         {"fiftyone": {"sample_id": SAMPLE_ID}},
         [{"id": "x", "from_name": "nope", "type": "choices", "value": {}}],
         SCHEMA,
@@ -149,6 +149,29 @@ def test_single_detection_field_keeps_one_box_per_frame():
         }
         for rid in ("a1", "b2")
     ]
-    labels, problems = vt.video_task_to_labels({}, tracks, schema, 5)
+    labels, problems, _ = vt.video_task_to_labels({}, tracks, schema, 5)
     assert len(labels["frames.one"]["detections"][1]) == 1
     assert "holds one detection" in problems[0][2]
+
+
+def test_unreadable_uploaded_regions_are_named():
+    values = _values()
+    task, _ = vt.video_sample_to_task(
+        SAMPLE_ID, "/v.mp4", "/v.mp4", values, SCHEMA, 10, 25.0
+    )
+    results = json.loads(json.dumps(task["predictions"][0]["result"]))
+    for result in results:
+        if result["type"] in ("videorectangle", "timelinelabels"):
+            result["value"].pop("sequence", None)
+            result["value"].pop("ranges", None)
+    labels, problems, unreadable = vt.video_task_to_labels(
+        task["data"], results, SCHEMA, 10
+    )
+    assert labels["frames.gt"] == {"detections": {}}
+    assert unreadable["frames.gt"] == {
+        d.detections[0].id for d in values["frames.gt"].values()
+    }
+    assert unreadable["frames.scene"] == {
+        c.id for c in values["frames.scene"].values()
+    }
+    assert len(problems) == 4
