@@ -159,7 +159,7 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     @property
     def supported_media_types(self):
-        return [fomm.IMAGE]
+        return [fomm.IMAGE, fomm.VIDEO]
 
     @property
     def supported_label_types(self):
@@ -180,11 +180,11 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     @property
     def supports_keyframes(self):
-        return False
+        return True  # video tracks upload only keyframes when asked
 
     @property
     def supports_video_sample_fields(self):
-        return False
+        return True
 
     @property
     def requires_label_schema(self):
@@ -238,7 +238,10 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     def download_annotations(self, results):
         from .download import download
+        from .video import download_video, is_video
 
+        if is_video(results.samples):
+            return download_video(self, results)
         return download(self, results)
 
     def rename(self, samples, key, new_key):

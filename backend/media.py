@@ -14,6 +14,8 @@ MEDIA_MODES = ("auto", "upload", "local", "url")
 
 # What Label Studio accepts for upload and browsers can show
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpg", ".jpeg", ".png", ".svg", ".webp")
+# Videos Label Studio accepts for upload (browsers play H.264/VP8/VP9/AV1)
+VIDEO_EXTENSIONS = (".mp4", ".webm")
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _MAX_LISTED = 3
@@ -65,7 +67,11 @@ def check_media(samples, media_field: str, media_mode: str) -> MediaPlan:
     sample_ids, refs = samples.values(["id", media_field])
     _check_values(media_field, sample_ids, refs)
     _check_mode(media_field, media_mode, refs)
-    _check_local_files(media_field, [r for r in refs if not is_url(r)])
+    _check_local_files(
+        media_field,
+        [r for r in refs if not is_url(r)],
+        video=samples.media_type == "video",
+    )
     return MediaPlan(media_field, list(sample_ids), list(refs))
 
 
@@ -108,7 +114,7 @@ def _check_mode(media_field, media_mode, refs):
         )
 
 
-def _check_local_files(media_field, paths):
+def _check_local_files(media_field, paths, video=False):
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
         raise LabelStudioBackendError(
@@ -117,25 +123,25 @@ def _check_local_files(media_field, paths):
             % (len(missing), media_field, _examples(missing))
         )
 
+    extensions = VIDEO_EXTENSIONS if video else IMAGE_EXTENSIONS
     unsupported = [
-        p
-        for p in paths
-        if os.path.splitext(p)[1].lower() not in IMAGE_EXTENSIONS
+        p for p in paths if os.path.splitext(p)[1].lower() not in extensions
     ]
     if unsupported:
         exts = sorted(
             {os.path.splitext(p)[1].lower() or "''" for p in unsupported}
         )
         raise LabelStudioBackendError(
-            "%d media file(s) in field '%s' are not images Label Studio can "
+            "%d media file(s) in field '%s' are not %s Label Studio can "
             "show (%s; e.g. %s). Label Studio accepts %s: convert them, or "
             "annotate a view without them"
             % (
                 len(unsupported),
                 media_field,
+                "videos" if video else "images",
                 ", ".join(exts),
                 _examples(unsupported),
-                " ".join(IMAGE_EXTENSIONS),
+                " ".join(extensions),
             )
         )
 

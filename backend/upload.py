@@ -15,6 +15,7 @@ import fiftyone.core.utils as fou
 from ..client.errors import LabelStudioError
 from . import media as fomedia
 from .storage import media_urls_for
+from .video import build_video_tasks, is_video, prepare_video
 from .errors import LabelStudioBackendError
 from .schema import schema_hash, validate_label_schema
 
@@ -42,7 +43,10 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     plan = fomedia.check_media(samples, config.media_field, config.media_mode)
     backend.connect_to_api()  # unreachable server / bad key fail here
     _delete_leftovers(backend.client)
-    fomedia.measure_images(samples, plan, progress=config.progress)
+    if is_video(samples):
+        prepare_video(samples, plan, config.label_schema, config.progress)
+    else:
+        fomedia.measure_images(samples, plan, progress=config.progress)
     return plan
 
 
@@ -83,6 +87,7 @@ def upload(backend, samples, anno_key, plan):
     per sample; returns the run's results. On any failure, deletes what
     was created and the run record, then raises one error."""
     from ..converters.label_config import build_label_config
+    from ..converters.video_tasks import build_video_label_config
     from .core import LabelStudioAnnotationResults
 
     config = backend.config
@@ -91,7 +96,10 @@ def upload(backend, samples, anno_key, plan):
     title = config.project_name or "FiftyOne_%s" % dataset.name
     created = {"project_id": None, "storage_ids": [], "title": title}
     try:
-        label_config = build_label_config(config.label_schema)
+        if is_video(samples):
+            label_config = build_video_label_config(config.label_schema)
+        else:
+            label_config = build_label_config(config.label_schema)
         project = client.create_project(
             title,
             label_config,
@@ -101,7 +109,8 @@ def upload(backend, samples, anno_key, plan):
         media_urls, mode = media_urls_for(
             client, project_id, plan, config, created
         )
-        tasks, id_map = _build_tasks(samples, plan, media_urls, config)
+        build = build_video_tasks if is_video(samples) else _build_tasks
+        tasks, id_map = build(samples, plan, media_urls, config)
         task_ids = _import(client, project_id, tasks, config.progress)
     except BaseException as exc:
         left = _rollback(backend, samples, anno_key, client, created)

@@ -103,14 +103,14 @@ def test_segmentation_without_usable_mask_targets(
     )
 
 
-def test_non_image_media(dataset, ls_server, ls_client, tmp_path):
+def test_unreadable_video(dataset, ls_server, ls_client, tmp_path):
     path = tmp_path / "clip.mp4"
     path.write_bytes(b"\x00" * 16)
     dataset.add_sample(fo.Sample(filepath=str(path)))
     _assert_rejected(
         dataset,
         ls_client,
-        "does not supported annotating 'video'",
+        "Could not read the frame rate and frame count",
         label_field="gt",
         label_type="classification",
         classes=["a"],
