@@ -3,6 +3,7 @@
 import logging
 from collections import Counter
 
+from .agreement import compute_agreement, format_agreement
 from .project import call, project_gone
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ def get_status(results) -> dict:
         "unannotated": len(tasks) - annotated - skipped,
         "predictions": with_predictions,
         "annotators": {k: dict(v) for k, v in sorted(per_annotator.items())},
+        # on tasks annotated by 2+ people (see agreement.py for the metrics)
+        "agreement": compute_agreement(
+            tasks, results.config.label_schema, names
+        ),
     }
 
 
@@ -77,6 +82,8 @@ def format_status(status: dict) -> str:
                 "        %s: %d annotations, %d skipped"
                 % (name, counts["annotations"], counts["skipped"])
             )
+    if "agreement" in status:
+        lines.extend(format_agreement(status["agreement"]))
     return "\n".join(lines)
 
 
