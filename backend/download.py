@@ -70,7 +70,12 @@ def download(backend, results) -> dict:
                 results, sample_id, labels, task_problems, unreadable
             )
 
-    unchanged = _keep_unchanged(results, annotations, chosen)
+    # Per-annotator fields (annotators.py) hold only that person's labels:
+    # no fallback to the sample's current labels there
+    if getattr(config, "_only_annotated", False):
+        unchanged = 0
+    else:
+        unchanged = _keep_unchanged(results, annotations, chosen)
     if unchanged:
         counts["samples left as they are (no annotation or no task)"] = (
             unchanged
