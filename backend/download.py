@@ -84,6 +84,15 @@ def download(backend, results) -> dict:
     if kept:
         counts["uploaded labels left as they are (unreadable result)"] = kept
     _log(results, len(tasks), counts, problems, unloaded)
+    # For callers that report the load (the operator); private, so never
+    # stored with the run
+    results._load_report = {
+        "skipped_results": sum(problems.values()),
+        "skipped_details": [
+            "%d x %s: %s" % (n, from_name, reason)
+            for (from_name, reason), n in problems.most_common()
+        ],
+    }
     return annotations
 
 
