@@ -8,6 +8,7 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 from fiftyone.operators.executor import ExecutionOptions
 
+from ..backend.locks import run_lock
 from . import execution, forms, label_form, runs
 
 LATEST = "latest"
@@ -96,7 +97,12 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
         return execution.run_work(ctx, work, _outputs, reload_dataset=True)
 
     def resolve_output(self, ctx):
-        return _outputs(ctx.results or {})
+        if ctx.results:
+            return _outputs(ctx.results)
+        # the run failed: an empty output keeps the App's error visible
+        return types.Property(
+            types.Object(), view=types.View(label="Nothing was loaded")
+        )
 
     def __call__(
         self,
@@ -204,7 +210,7 @@ def _dest_input(ctx, inputs, name, spec):
         description="The field that receives the annotations of '%s'" % name,
     )
     dest = (ctx.params.get(param) or name).strip()
-    problem = _dest_problem(ctx.dataset, dest, spec.get("type"))
+    problem = _dest_problem(ctx.dataset, dest, spec.get("type"), name)
     if problem:
         prop.invalid = True
         prop.error_message = problem
@@ -212,10 +218,15 @@ def _dest_input(ctx, inputs, name, spec):
     return dest, True
 
 
-def _dest_problem(dataset, dest, label_type):
+def _dest_problem(dataset, dest, label_type, source=""):
     """Checks that hold whenever the load runs (also delegated, later)."""
-    if not label_form.NAME_RE.match(dest):
+    if not label_form.valid_field_name(dest, dataset.media_type):
         return "Use letters, digits and underscores, starting with a letter"
+    if label_form.is_frame_field(dest) != label_form.is_frame_field(source):
+        return (
+            "Frame labels load into frame fields (frames.<name>) and "
+            "sample labels into sample fields"
+        )
     if not dataset.has_field(dest):
         return None
     field = dataset.get_field(dest)
@@ -283,27 +294,33 @@ def _load(ctx, load: Load, report) -> dict:
         kwargs["annotator"] = load.annotator
     before = _label_counts(dataset, load.dest_field.values())
     cache = dataset._annotation_cache
-    try:
-        # Loaded (and cached) first so that the download reports progress
-        # and uses this execution's credentials; load_annotations() then
-        # reuses these results
-        cache.pop(load.anno_key, None)
-        dataset.load_annotation_results(
-            load.anno_key,
-            cache=True,
-            progress=report.fiftyone_callback("Downloading"),
-            **kwargs,
-        )
-        dataset.load_annotations(
-            load.anno_key,
-            dest_field=load.dest_field or None,
-            unexpected=load.unexpected,
-            cleanup=load.cleanup,
-            progress=report.fiftyone_callback("Merging"),
-        )
-    finally:
-        # the cached results hold the key: keep nothing secret in memory
-        cache.pop(load.anno_key, None)
+    # One load of a run at a time (other App users, delegated workers)
+    with run_lock(dataset, load.anno_key, "load"):
+        # Another execution may have saved the run meanwhile (the App
+        # shares one dataset object between executions): read it afresh
+        dataset.reload()
+        try:
+            # Loaded (and cached) first so that the download reports
+            # progress and uses this execution's credentials;
+            # load_annotations() then reuses these results
+            cache.pop(load.anno_key, None)
+            results = dataset.load_annotation_results(
+                load.anno_key,
+                cache=True,
+                progress=report.fiftyone_callback("Downloading"),
+                **kwargs,
+            )
+            dataset.load_annotations(
+                load.anno_key,
+                dest_field=load.dest_field or None,
+                unexpected=load.unexpected,
+                cleanup=load.cleanup,
+                progress=report.fiftyone_callback("Merging"),
+            )
+        finally:
+            # the cached results hold the key: keep nothing secret in memory
+            cache.pop(load.anno_key, None)
+    skipped = getattr(results, "_load_report", None) or {}
     stamp = runs.record_last_loaded(dataset, load.anno_key)
     after = _label_counts(dataset, load.dest_field.values())
     return {
@@ -317,6 +334,8 @@ def _load(ctx, load: Load, report) -> dict:
         "cleanup": load.cleanup,
         "last_loaded": stamp,
         "delegated": bool(ctx.delegated),
+        "skipped_results": skipped.get("skipped_results", 0),
+        "skipped_details": skipped.get("skipped_details", []),
     }
 
 
@@ -352,4 +371,12 @@ def _outputs(result) -> types.Property:
     table.add_column("labels_after", label="Labels after")
     outputs.list("fields", types.Object(), label="Fields", view=table)
     outputs.str("last_loaded", label="Loaded at")
+    if result.get("skipped_results"):
+        outputs.int(
+            "skipped_results",
+            label="Label Studio results that did not load as they are",
+        )
+        outputs.list(
+            "skipped_details", types.String(), label="Why (count x control)"
+        )
     return types.Property(outputs, view=types.View(label="Annotations loaded"))

@@ -7,6 +7,7 @@ import fiftyone.operators.types as types
 from fiftyone.operators.executor import ExecutionOptions
 
 from .. import constants
+from ..backend.locks import run_lock
 from . import execution, forms, label_form, runs
 
 MEDIA_MODES = [
@@ -95,7 +96,13 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         return execution.run_work(ctx, work, _outputs)
 
     def resolve_output(self, ctx):
-        return _outputs(ctx.results or {})
+        if ctx.results:
+            return _outputs(ctx.results)
+        # the run failed: an empty output keeps the App's error visible
+        return types.Property(
+            types.Object(),
+            view=types.View(label="No annotation run was created"),
+        )
 
     def __call__(
         self,
@@ -221,12 +228,13 @@ def _target_notice(ctx, inputs, target, n) -> bool:
     if n == 0:
         forms.error(inputs, "target_error", "There are no samples to send")
         return False
-    if target.media_type != "image":
+    media_types = label_form.supported_media_types()
+    if target.media_type not in media_types:
         forms.error(
             inputs,
             "target_error",
-            "Label Studio runs annotate images; this collection's media "
-            "type is '%s'" % target.media_type,
+            "Label Studio runs annotate %s; this collection's media type "
+            "is '%s'" % (" and ".join(media_types), target.media_type),
         )
         return False
     label = "%d sample%s will be sent to Label Studio" % (
@@ -272,22 +280,27 @@ def _send(ctx, req: Request, report) -> dict:
     kwargs = dict(req.credentials.kwargs())
     if not req.send_existing:
         kwargs["send_existing_labels"] = False
-    try:
-        req.target.annotate(
-            req.anno_key,
-            backend=constants.BACKEND_NAME,
-            config_cls=constants.CONFIG_CLS,
-            label_schema=req.label_schema,
-            media_field=req.media_field,
-            project_name=req.project_name,
-            media_mode=req.media_mode,
-            launch_editor=False,
-            progress=report.fiftyone_callback("Sending to Label Studio"),
-            **kwargs,
-        )
-    finally:
-        # the cached results hold the key: keep nothing secret in memory
-        ctx.dataset._annotation_cache.pop(req.anno_key, None)
+    # Two requests for one new key at once: the second waits, then fails
+    # on "already has an annotation run" instead of replacing the first
+    with run_lock(ctx.dataset, req.anno_key, "request"):
+        ctx.dataset.reload()  # see the run another execution just made
+        try:
+            req.target.annotate(
+                req.anno_key,
+                backend=constants.BACKEND_NAME,
+                config_cls=constants.CONFIG_CLS,
+                label_schema=req.label_schema,
+                media_field=req.media_field,
+                project_name=req.project_name,
+                media_mode=req.media_mode,
+                launch_editor=False,
+                progress=report.fiftyone_callback("Sending to Label Studio"),
+                **kwargs,
+            )
+        finally:
+            # the cached results hold the key: keep nothing secret in
+            # memory
+            ctx.dataset._annotation_cache.pop(req.anno_key, None)
 
     summary = runs.run_summary(ctx.dataset, req.anno_key)
     return {
