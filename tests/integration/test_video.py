@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import fiftyone as fo
+from fiftyone_labelstudio.converters.video_tasks import video_control_name
 
 from conftest import _TMP, photo_path
 from test_backend_common import (
@@ -243,3 +244,69 @@ def test_unsupported_video_schema_is_refused_before_anything_is_created(
         )
     assert {p["id"] for p in ls_client.list_projects()} == before
     assert "bad" not in dataset.list_annotation_runs()
+
+
+def test_keyframe_runs_send_keyframes_and_load_keyframe_flags(
+    dataset, videos, ls_server, ls_client, ls_projects_guard
+):
+    """Existing tracks with ``keyframe`` flags upload only keyframes (and
+    segment ends); a new field gets keyframe flags on load."""
+    dataset.add_samples([fo.Sample(filepath=videos[0])])
+    sample = dataset.first()
+    for f in range(1, 9):  # linear motion: interpolation is exact
+        det = fo.Detection(label="car", bounding_box=_box(0.05 * f), index=7)
+        det["keyframe"] = f in (1, 4)
+        sample.frames[f]["gt"] = fo.Detections(detections=[det])
+    sample.save()
+    ids = {f: sample.frames[f]["gt"].detections[0].id for f in range(1, 9)}
+
+    results = dataset.annotate(
+        "kf",
+        backend=BACKEND,
+        label_schema={
+            "frames.gt": {"type": "detections", "classes": ["car"]},
+            "frames.new": {"type": "detections", "classes": ["bird"]},
+        },
+        **creds(ls_server),
+    )
+    assert results.config.label_schema["frames.gt"]["only_keyframes"]
+    task = tasks_by_sample(ls_client, results.project_id)[sample.id]
+    res = prediction_results(task)
+    (track,) = res
+    frames = [(k["frame"], k["enabled"]) for k in track["value"]["sequence"]]
+    assert frames == [(1, True), (4, True), (8, False)]
+
+    track["value"]["sequence"][1]["y"] = 50.0  # keyframe 4 moved down
+    new_control = video_control_name("frames.new")
+    res.append(
+        {
+            "id": "bIrD000001",
+            "from_name": new_control,
+            "to_name": "video",
+            "type": "videorectangle",
+            "value": {
+                "sequence": [_kf(2, 10.0, True), _kf(4, 10.0, False)],
+                "labels": ["bird"],
+            },
+        }
+    )
+    annotate_task(ls_client, task["id"], res)
+    dataset.load_annotations("kf")
+
+    sample = dataset.first()
+    got = _frame_labels(sample, "gt")
+    assert sorted(got) == list(range(1, 9))
+    for f in range(1, 9):
+        (det,) = got[f]
+        assert (det.id, det.index) == (ids[f], 7)
+        assert det.keyframe is (f in (1, 4, 8))
+    # y moves 20% -> 50% from frame 1 to 4, then back to 20% at frame 8
+    assert got[4][0].bounding_box[1] == pytest.approx(0.5)
+    assert got[2][0].bounding_box[1] == pytest.approx(0.3)
+    assert got[6][0].bounding_box[1] == pytest.approx(0.35)
+    assert got[6][0].bounding_box[0] == pytest.approx(0.3)
+
+    birds = _frame_labels(sample, "new")
+    assert sorted(birds) == [2, 3, 4]
+    assert [birds[f][0].keyframe for f in (2, 3, 4)] == [True, False, True]
+    assert len({birds[f][0].index for f in (2, 3, 4)}) == 1
