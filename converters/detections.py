@@ -151,7 +151,7 @@ def _from_result(result, problems) -> fol.Detection:
         bounding_box=[from_percent(v) for v in (x, y, w, h)],
         confidence=result_score(result),
     )
-    label.id = region_id if is_label_id(region_id) else new_label_id()
+    label.id = region_id if is_label_id(region_id) else new_label_id(region_id)
     if rotation != 0:
         label[ROTATION_ATTR] = rotation
     return label

@@ -12,6 +12,16 @@
   label has a score the confidence is None.
 - A Keypoint with no visible point sends nothing and comes back from its
   task-data hint (:func:`keypoint_hints`); ``index`` also travels there.
+
+Skeletons (``skeleton`` = the point names of the field's
+``KeypointSkeleton``): each point's region is labelled with its name
+(:class:`SkeletonLabels`: ``"<point>"`` when the field has one class,
+``"<class>: <point>"`` otherwise), so annotators place named points.
+Loading puts each point at its name's position in the skeleton (a point
+relabelled to another name moves there); points drawn in Label Studio
+become one Keypoint per class with ``len(skeleton)`` points (a repeated
+point name starts the next Keypoint of that class); missing points are
+NaN.
 """
 
 import fiftyone.core.labels as fol
@@ -47,8 +57,59 @@ NAN = float("nan")
 MAX_POINTS = 100_000
 
 
-def to_ls_keypoint(label, control: str, width: int, height: int) -> list:
-    """One region per visible point of a Keypoint."""
+class SkeletonLabels:
+    """The Label Studio label of each (class, point name) of a skeleton."""
+
+    SEPARATOR = ": "
+
+    def __init__(self, classes, names):
+        self.classes = [str(c) for c in classes or []]
+        self.names = [str(n) for n in names or []]
+        if len(set(self.names)) != len(self.names):
+            raise ValueError("skeleton point names must be distinct")
+        self.prefixed = len(self.classes) != 1
+        self._parse = {}
+        for cls in self.classes:
+            for index, name in enumerate(self.names):
+                self._parse[self._text(cls, name)] = (cls, index)
+
+    def _text(self, cls, name):
+        return cls + self.SEPARATOR + name if self.prefixed else name
+
+    def value(self, cls, index: int) -> str:
+        """The label of point ``index`` of a keypoint of class ``cls``."""
+        if 0 <= index < len(self.names) and str(cls) in self.classes:
+            return self._text(str(cls), self.names[index])
+        return str(cls)
+
+    def values(self, classes=None) -> list[str]:
+        """All labels (of ``classes``), class by class in point order."""
+        wanted = self.classes if classes is None else classes
+        return [
+            self._text(c, n)
+            for c in self.classes
+            if c in wanted
+            for n in self.names
+        ]
+
+    def parse(self, text):
+        """``(class, point index)`` of a label, or None."""
+        return self._parse.get(text)
+
+
+def skeleton_labels(skeleton, classes):
+    """A :class:`SkeletonLabels` for point names, or None."""
+    names = [n for n in skeleton or [] if n is not None]
+    if not names or not classes:
+        return None
+    return SkeletonLabels(classes, names)
+
+
+def to_ls_keypoint(
+    label, control: str, width: int, height: int, skeleton=None
+) -> list:
+    """One region per visible point of a Keypoint (``skeleton``: a
+    :class:`SkeletonLabels` naming the points)."""
     points = list(label.points or [])
     confidence = list(label.confidence or [])
     results = []
@@ -57,11 +118,16 @@ def to_ls_keypoint(label, control: str, width: int, height: int) -> list:
         if xy is None:
             continue
         score = confidence[i] if i < len(confidence) else None
+        text = (
+            str(label.label)
+            if skeleton is None
+            else skeleton.value(label.label, i)
+        )
         value = {
             "x": to_percent(xy[0]),
             "y": to_percent(xy[1]),
             "width": POINT_WIDTH,
-            RESULT_TYPE: [str(label.label)],
+            RESULT_TYPE: [text],
         }
         results.append(
             region_result(
@@ -77,11 +143,13 @@ def to_ls_keypoint(label, control: str, width: int, height: int) -> list:
     return results
 
 
-def to_ls_keypoints(labels, control: str, width: int, height: int) -> list:
+def to_ls_keypoints(
+    labels, control: str, width: int, height: int, skeleton=None
+) -> list:
     """All regions of a Keypoints (or list, or None)."""
     results = []
     for label in _as_list(labels):
-        results.extend(to_ls_keypoint(label, control, width, height))
+        results.extend(to_ls_keypoint(label, control, width, height, skeleton))
     return results
 
 
@@ -109,33 +177,50 @@ def from_ls_keypoints(
     results: list[dict],
     hints: dict | None = None,
     problems: list | None = None,
+    skeleton=None,
+    owners: dict | None = None,
 ) -> list[fol.Keypoint]:
-    """Keypoints from point regions, grouped back by label id."""
+    """Keypoints from point regions, grouped back by label id.
+
+    ``skeleton`` (a :class:`SkeletonLabels`) places named points by name;
+    ``owners``, when given, receives ``{region id: label id}``.
+    """
     hints = clean_hints(hints)
+    owners = {} if owners is None else owners
     known = {}  # label id -> {"num": n, "points": {index: region}}
-    new = {}  # class -> [region]
+    new = []  # [(class, {index: region} or [region])]
     for result in results:
         try:
             region = _read_region(result, problems)
         except ResultError as e:
             report(problems, result, str(e))
             continue
+        named = skeleton.parse(region["label"]) if skeleton else None
+        if named is not None:
+            region["label"] = named[0]
         multi = parse_multi_region_id(region["id"])
         if multi is None:
-            new.setdefault(region["label"], []).append(region)
+            _add_new(new, region, named)
             continue
         label_id, index, num = multi
         if num > MAX_POINTS:
             report(problems, result, "malformed region id (point count)")
             continue
+        if skeleton is not None:
+            num = max(num, len(skeleton.names))
+            index = named[1] if named is not None else index
         group = known.setdefault(label_id, {"num": num, "points": {}})
         if num != group["num"]:
             report(problems, result, "point count differs from its label's")
             continue
         if index in group["points"]:
-            report(problems, result, "duplicated region id")
+            reason = "duplicated region id"
+            if named is not None:
+                reason = "two regions for point %r" % region_text(named)
+            report(problems, result, reason)
             continue
         group["points"][index] = region
+        owners[region["id"]] = label_id
 
     labels = []
     for label_id, group in known.items():
@@ -146,9 +231,17 @@ def from_ls_keypoints(
         label.id = label_id
         labels.append(with_index(label, hints.get(label_id)))
 
-    for cls, regions in new.items():
-        label = _keypoint(cls, regions)
-        label.id = new_label_id()
+    for cls, regions in new:
+        if isinstance(regions, dict):
+            ordered = [regions.get(i) for i in range(len(skeleton.names))]
+            members = [r for r in ordered if r is not None]
+        else:
+            ordered = members = regions
+        label = _keypoint(cls, ordered)
+        label.id = new_label_id(members[0]["id"])
+        for region in members:
+            if region["id"] is not None:
+                owners[region["id"]] = label.id
         labels.append(label)
 
     for label_id, hint in hints.items():
@@ -158,6 +251,32 @@ def from_ls_keypoints(
             if label is not None:
                 labels.append(with_index(label, hint))
     return labels
+
+
+def region_text(named) -> str:
+    return "%s #%d" % named
+
+
+def _add_new(new, region, named):
+    """Groups a region drawn in Label Studio: by class (one Keypoint per
+    class), or with a skeleton by class and point name, a repeated name
+    starting the next Keypoint of the class."""
+    cls = region["label"]
+    if named is None:
+        for group_cls, regions in new:
+            if group_cls == cls and isinstance(regions, list):
+                regions.append(region)
+                return
+        new.append((cls, [region]))
+        return
+    index = named[1]
+    for group_cls, regions in reversed(new):
+        if group_cls == cls and isinstance(regions, dict):
+            if index not in regions:
+                regions[index] = region
+                return
+            break
+    new.append((cls, {index: region}))
 
 
 def _hidden_keypoint(empty: dict, problems, label_id):

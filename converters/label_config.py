@@ -25,14 +25,19 @@ The XML is built with ElementTree, so class names need no escaping; only
 characters XML 1.0 cannot carry at all (most control characters) are
 refused with a ValueError naming the class.
 
-Per-region attributes (a later issue) plug in at
-:func:`attribute_controls`; they go inside
-``<View visibleWhen="region-selected">``.
+Label attributes (:mod:`.attributes`) follow their field's control:
+per-region controls inside ``<View visibleWhen="region-selected"
+whenTagName="<field control>">`` (attributes of some classes only in a
+nested view with ``whenLabelValue``), image-level controls for
+classification fields. Keypoint fields with a ``skeleton`` get one label
+per (class, point name) (:class:`.keypoints.SkeletonLabels`).
 """
 
 import re
 import xml.etree.ElementTree as ET
 
+from . import attributes as ac
+from . import keypoints as kc
 from . import scalars as sc
 from .names import IMAGE_TAG_NAME, control_name
 from .tasks import polyline_result_type
@@ -72,6 +77,7 @@ def build_label_config(label_schema: dict) -> str:
     """The labeling config XML for ``{field: {"type", "classes", ...}}``."""
     if not label_schema:
         raise ValueError("the label schema has no fields")
+    ac.controls_of(label_schema)  # names must not collide
     view = ET.Element("View")
     ET.SubElement(
         view, "Image", name=IMAGE_TAG_NAME, value="$" + IMAGE_TAG_NAME
@@ -82,9 +88,16 @@ def build_label_config(label_schema: dict) -> str:
         ET.SubElement(view, "Header", value=field)
         view.append(field_control(field, info))
         attributes = attribute_controls(field, info)
-        if attributes:
+        if not attributes:
+            continue
+        if info.get("type") in ac.IMAGE_LEVEL_TYPES:
+            view.extend(attributes)
+        else:
             region_view = ET.SubElement(
-                view, "View", visibleWhen="region-selected"
+                view,
+                "View",
+                visibleWhen="region-selected",
+                whenTagName=control_name(field),
             )
             region_view.extend(attributes)
     return ET.tostring(view, encoding="unicode")
@@ -104,6 +117,9 @@ def field_control(field: str, info: dict) -> ET.Element:
             attrs["closable"] = "true"
     elif label_type == "segmentation":
         tag, labels = "BrushLabels", _target_names(field, info)
+    elif label_type in ("keypoint", "keypoints") and _skeleton(info):
+        tag = "KeyPointLabels"
+        labels = _unique(field, _skeleton(info).values())
     elif label_type in _REGION_TAGS:
         tag, labels = _REGION_TAGS[label_type], _classes(field, info)
     elif label_type == "scalar":
@@ -116,11 +132,35 @@ def field_control(field: str, info: dict) -> ET.Element:
 
 
 def attribute_controls(field: str, info: dict) -> list:
-    """Per-region attribute controls of a field (``perRegion="true"``).
+    """The attribute controls of a field, each after a ``<Header>``
+    naming the attribute; attributes of some classes only sit in a
+    ``<View>`` shown for regions of those classes."""
+    out = []
+    for spec in ac.control_specs(field, info):
+        _check_text(spec["name"], "attribute name of field %r" % field)
+        header = ET.Element("Header", value=spec["name"], size="6")
+        control = _control(
+            spec["tag"], spec["attrs"], _unique(field, spec["choices"])
+        )
+        classes = spec["classes"]
+        if classes is None or info.get("type") in ac.IMAGE_LEVEL_TYPES:
+            out.extend([header, control])
+            continue
+        skeleton = _skeleton(info)
+        values = skeleton.values(classes) if skeleton else classes
+        view = ET.Element(
+            "View",
+            visibleWhen="region-selected",
+            whenTagName=control_name(field),
+            whenLabelValue=",".join(values),
+        )
+        view.extend([header, control])
+        out.append(view)
+    return out
 
-    The seam for per-region attributes; none yet.
-    """
-    return []
+
+def _skeleton(info):
+    return kc.skeleton_labels(info.get("skeleton"), _flat_classes(info))
 
 
 def _scalar_control(field, info, attrs) -> ET.Element:

@@ -224,7 +224,7 @@ def from_ls_instance(result, hints=None, problems=None):
     width, height = _size(result)
     painted = _painted(value, width, height)
     region_id = result_id(result)
-    label_id = region_id if is_label_id(region_id) else new_label_id()
+    label_id = region_id if is_label_id(region_id) else new_label_id(region_id)
     hint = (hints or {}).get(label_id) or {}
     restored = _unchanged(painted, hint)
     if restored is not None:

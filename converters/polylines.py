@@ -203,7 +203,7 @@ def _read_region(result, result_type, problems) -> dict:
     elif is_label_id(region_id):
         label_id, index = region_id, 0
     else:
-        label_id, index = new_label_id(), 0
+        label_id, index = new_label_id(region_id), 0
     return {
         "label_id": label_id,
         "index": index,

@@ -8,6 +8,7 @@ them with the checked accessors below. A result that cannot be read raises
 Problems are ``(from_name, region id, reason)`` tuples.
 """
 
+import hashlib
 import math
 import re
 
@@ -40,7 +41,13 @@ def report(problems, result, reason: str) -> None:
 # --- ids ---------------------------------------------------------------
 
 
-def new_label_id() -> str:
+def new_label_id(region_id=None) -> str:
+    """A fresh label id; derived from ``region_id`` (a region drawn in
+    Label Studio) when given, so that its per-region attribute results
+    can find the label."""
+    if isinstance(region_id, str) and region_id:
+        digest = hashlib.sha1(("ls-region:" + region_id).encode("utf-8"))
+        return digest.hexdigest()[:24]
     return str(ObjectId())
 
 

@@ -34,6 +34,7 @@ Load (:func:`task_to_labels`) returns ``(labels, problems, unexpected)``:
 
 from collections import defaultdict
 
+from . import attributes as ac
 from . import classifications as cc
 from . import detections as dc
 from . import keypoints as kc
@@ -44,6 +45,7 @@ from .names import control_name
 from .results import (
     clean_hints,
     is_label_id,
+    new_label_id,
     parse_multi_region_id,
     report,
 )
@@ -115,11 +117,18 @@ def sample_to_task(
         if value is None:
             continue
         control = control_name(field)
-        results.extend(_to_ls(value, control, width, height, info))
+        regions = _to_ls(value, control, width, height, info)
+        results.extend(regions)
+        attr_results, attr_hints = ac.to_ls_attributes(
+            _label_list(value, info), field, info, regions
+        )
+        results.extend(attr_results)
         label_type = info["type"]
         if label_type in ("classification", "classifications"):
             class_ids[field] = cc.class_ids(value)
         field_hints = _hints(value, info, width, height)
+        for label_id, hint in attr_hints.items():
+            field_hints.setdefault(label_id, {}).update(hint)
         if field_hints:
             hints[field] = field_hints
     meta = {"sample_id": sample_id, "media": media_ref, "class_ids": class_ids}
@@ -140,8 +149,10 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
     class_ids = _mapping(meta.get("class_ids"))
     hints = _mapping(meta.get("hints"))
     fields = {control_name(f): f for f in label_schema}
+    attr_controls = ac.controls_of(label_schema)
     problems = []
     by_control = defaultdict(list)
+    by_attr_field = defaultdict(list)
     unknown = defaultdict(list)
     region_owner = _region_owners(results)
     for result in results or []:
@@ -153,12 +164,14 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
             report(problems, result, "result has no 'from_name'")
         elif from_name in fields:
             by_control[from_name].append(result)
+        elif from_name in attr_controls:
+            by_attr_field[attr_controls[from_name][0]].append(result)
         elif _is_per_region(result, region_owner):
             report(
                 problems,
                 result,
                 "per-region result of a control that is not in the "
-                "schema (attributes are not supported)",
+                "schema (an attribute the run did not declare)",
             )
         else:
             unknown[from_name].append(result)
@@ -170,7 +183,20 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
         field_ids = _mapping(class_ids.get(field)) or None
         field_hints = _field_hints(hints.get(field), field, problems)
         sent = _sent_ids(rs, field_ids, field_hints)
-        value = _from_ls(rs, info, field_ids, field_hints, problems)
+        owners = {}
+        value = _from_ls(rs, info, field_ids, field_hints, problems, owners)
+        if by_attr_field.get(field) or ac.field_attributes(field, info):
+            _owners_of(rs, owners)
+            ac.apply_attributes(
+                value if isinstance(value, list) else [],
+                field,
+                info,
+                by_attr_field.get(field, []),
+                owners,
+                field_hints,
+                sent,
+                problems,
+            )
         return_type = RETURN_TYPES[info["type"]]
         if return_type == "scalar":
             value = _check_scalar(value, info, rs, unexpected, field, problems)
@@ -203,7 +229,9 @@ def _to_ls(value, control, width, height, info) -> list:
             value, control, width, height, polyline_result_type(info)
         )
     if label_type in ("keypoint", "keypoints"):
-        return kc.to_ls_keypoints(value, control, width, height)
+        return kc.to_ls_keypoints(
+            value, control, width, height, _skeleton(info)
+        )
     if label_type in ("instance", "instances"):
         return mc.to_ls_instances(value, control, width, height)
     if label_type == "segmentation":
@@ -240,7 +268,7 @@ def _hints(value, info, width, height) -> dict:
 # --- load dispatch -----------------------------------------------------
 
 
-def _from_ls(results, info, class_ids, hints, problems):
+def _from_ls(results, info, class_ids, hints, problems, owners=None):
     label_type = info["type"]
     if label_type in ("classification", "classifications"):
         return cc.from_ls_classifications(
@@ -256,7 +284,9 @@ def _from_ls(results, info, class_ids, hints, problems):
             results, polyline_result_type(info), label_type, hints, problems
         )
     if label_type in ("keypoint", "keypoints"):
-        return kc.from_ls_keypoints(results, hints, problems)
+        return kc.from_ls_keypoints(
+            results, hints, problems, _skeleton(info), owners
+        )
     if label_type in ("instance", "instances"):
         return mc.from_ls_instances(results, hints, problems)
     if label_type == "segmentation":
@@ -435,6 +465,37 @@ def _field_hints(hints, field, problems):
             continue
         out[label_id] = hint
     return out or None
+
+
+def _skeleton(info):
+    """The field's :class:`keypoints.SkeletonLabels`, or None."""
+    return kc.skeleton_labels(info.get("skeleton"), _flat_classes(info))
+
+
+def _label_list(value, info) -> list:
+    """The labels of a field value (none for scalars and masks)."""
+    if info["type"] in ac.NO_ATTRIBUTE_TYPES or value is None:
+        return []
+    list_field = getattr(value, "_LABEL_LIST_FIELD", None)
+    if list_field is not None:
+        return list(value[list_field] or [])
+    return [value] if hasattr(value, "id") else list(value)
+
+
+def _owners_of(results, owners) -> None:
+    """Adds ``{region id: label id}`` of regions that keep or derive
+    their label id (all but keypoints, whose converter fills it)."""
+    for result in results:
+        region_id = result.get("id")
+        if not isinstance(region_id, str) or region_id in owners:
+            continue
+        multi = parse_multi_region_id(region_id)
+        if multi is not None:
+            owners[region_id] = multi[0]
+        elif is_label_id(region_id):
+            owners[region_id] = region_id
+        else:
+            owners[region_id] = new_label_id(region_id)
 
 
 def _mapping(value) -> dict:
