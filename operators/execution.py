@@ -9,11 +9,14 @@ result dict; immediate runs deliver it with a ``show_output`` message,
 which :class:`PythonCallable` hands back to Python callers.
 """
 
+import logging
 import queue
 import threading
 import time
 
 import fiftyone.operators as foo
+
+logger = logging.getLogger(__name__)
 
 # Immediate runs this large are offered as background runs first
 DELEGATE_ABOVE_NUM_SAMPLES = 500
@@ -105,13 +108,24 @@ def _run_live(ctx, work, outputs_fn, reload_dataset):
     thread.join()
 
     if "error" in box:
-        raise box["error"]
+        # The App shows an error when the stream breaks off; the label says
+        # which one (an error line in the stream alone is not shown)
+        error = box["error"]
+        yield ctx.ops.set_progress(
+            label="Failed: %s" % _first_line(error), progress=0.0
+        )
+        raise error
 
     result = box["result"]
     yield ctx.ops.set_progress(progress=1.0, label="Done")
     if reload_dataset:
         yield ctx.ops.reload_dataset()
     yield ctx.ops.show_output(outputs_fn(result).to_json(), result)
+
+
+def _first_line(error, limit=200) -> str:
+    text = (str(error) or type(error).__name__).splitlines()[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def result_of(execution_result):

@@ -77,18 +77,58 @@ def field_key(name: str) -> str:
     return "field_" + safe
 
 
-def supported_types() -> list:
-    """The label types the backend supports (all of FiftyOne's if the
-    backend cannot tell)."""
+# What Label Studio's video tasks can hold (converters.video_tasks)
+VIDEO_FRAME_TYPES = [
+    "detections",
+    "detection",
+    "classifications",
+    "classification",
+]
+VIDEO_SAMPLE_TYPES = ["classification", "classifications", "scalar"]
+FRAMES_PREFIX = "frames."
+
+
+def is_frame_field(name: str) -> bool:
+    return name.startswith(FRAMES_PREFIX)
+
+
+def valid_field_name(name: str, media_type: str = "image") -> bool:
+    """Letters, digits, underscores; ``frames.<name>`` on videos."""
+    if media_type == "video" and is_frame_field(name):
+        name = name[len(FRAMES_PREFIX) :]
+    return bool(NAME_RE.match(name))
+
+
+def supported_types(media_type: str = "image", name: str = "") -> list:
+    """The label types the backend supports for a field (all of
+    FiftyOne's if the backend cannot tell)."""
+    types_ = list(ALL_TYPES)
     try:
         from ..backend import LabelStudioBackend
 
-        types_ = getattr(LabelStudioBackend, "SUPPORTED_LABEL_TYPES", None)
-        if types_:
-            return [t for t in ALL_TYPES if t in types_]
+        declared = getattr(LabelStudioBackend, "SUPPORTED_LABEL_TYPES", None)
+        if declared:
+            types_ = [t for t in ALL_TYPES if t in declared]
     except Exception:
         pass
-    return list(ALL_TYPES)
+    if media_type == "video":
+        limit = (
+            VIDEO_FRAME_TYPES if is_frame_field(name) else VIDEO_SAMPLE_TYPES
+        )
+        types_ = [t for t in types_ if t in limit]
+    return types_
+
+
+def supported_media_types() -> list:
+    try:
+        from ..backend import LabelStudioBackend
+
+        declared = getattr(LabelStudioBackend, "SUPPORTED_MEDIA_TYPES", None)
+        if declared:
+            return list(declared)
+    except Exception:
+        pass
+    return ["image", "video"]
 
 
 def backend_supports_attributes() -> bool:
@@ -102,25 +142,37 @@ def backend_supports_attributes() -> bool:
 
 
 def existing_label_fields(samples) -> dict:
-    """``{field name: [allowed type strings]}`` of the collection's
-    top-level fields that can be annotated."""
-    allowed = set(supported_types())
+    """``{field name: [allowed type strings]}`` of the collection's fields
+    that can be annotated (``frames.<name>`` for video frame fields)."""
+    media_type = samples.media_type
     media_fields = set(samples._dataset.app_config.media_fields or [])
     out = {}
-    schema = samples.get_field_schema()
-    for name, field in schema.items():
-        if name in _RESERVED or name in media_fields or name.startswith("_"):
-            continue
-        if isinstance(field, fof.EmbeddedDocumentField):
-            for cls, type_strs in TYPES_BY_LABEL_CLS.items():
-                if issubclass(field.document_type, cls):
-                    ok = [t for t in type_strs if t in allowed]
-                    if ok:
-                        out[name] = ok
-                    break
-        elif isinstance(field, SCALAR_FIELD_TYPES) and "scalar" in allowed:
-            out[name] = ["scalar"]
+    schemas = [("", samples.get_field_schema())]
+    if media_type == "video":
+        schemas.append((FRAMES_PREFIX, samples.get_frame_field_schema()))
+    for prefix, schema in schemas:
+        for name, field in (schema or {}).items():
+            if name in _RESERVED or name in media_fields:
+                continue
+            if name.startswith("_") or name == "frame_number":
+                continue
+            path = prefix + name
+            allowed = supported_types(media_type, path)
+            found = _field_types(field, allowed)
+            if found:
+                out[path] = found
     return out
+
+
+def _field_types(field, allowed) -> list:
+    if isinstance(field, fof.EmbeddedDocumentField):
+        for cls, type_strs in TYPES_BY_LABEL_CLS.items():
+            if issubclass(field.document_type, cls):
+                return [t for t in type_strs if t in allowed]
+        return []
+    if isinstance(field, SCALAR_FIELD_TYPES) and "scalar" in allowed:
+        return ["scalar"]
+    return []
 
 
 def _label_cls(samples, name):
@@ -243,10 +295,18 @@ def label_schema_inputs(ctx, inputs, samples):
     for name in chosen_new:
         key = field_key(name)
         problem = None
-        if not NAME_RE.match(name):
+        if not valid_field_name(name, dataset.media_type):
             problem = (
                 "'%s': field names use letters, digits and underscores "
-                "and start with a letter" % name
+                "and start with a letter%s"
+                % (
+                    name,
+                    (
+                        " (frames.<name> for frame labels)"
+                        if dataset.media_type == "video"
+                        else ""
+                    ),
+                )
             )
         elif name in seen:
             problem = "'%s' is listed twice" % name
@@ -297,7 +357,11 @@ def _field_inputs(ctx, inputs, samples, name, existing_types):
         ),
     )
 
-    type_choices = supported_types() if is_new else existing_types
+    type_choices = (
+        supported_types(ctx.dataset.media_type, name)
+        if is_new
+        else existing_types
+    )
     if len(type_choices) > 1:
         dropdown = types.DropdownView()
         for t in type_choices:

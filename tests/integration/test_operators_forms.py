@@ -104,10 +104,45 @@ def test_empty_target_is_an_error(images_ds):
     assert "target_error" in errors
 
 
-def test_video_collections_are_refused(dataset, ls_server):
-    dataset.add_sample(fo.Sample(filepath="/tmp/fols-none.mp4"))
+def test_unsupported_media_is_refused(dataset, ls_server):
+    dataset.add_sample(fo.Sample(filepath="/tmp/fols-none.pcd"))
     _, errors = _request(dataset, new_fields=["x"])
-    assert "annotate images" in errors["target_error"]
+    assert "annotate image and video" in errors["target_error"]
+
+
+def _video_ds(dataset):
+    sample = fo.Sample(filepath="/tmp/fols-none.mp4")
+    sample["scene"] = fo.Classification(label="day")
+    sample.frames[1] = fo.Frame(
+        cars=fo.Detections(
+            detections=[fo.Detection(label="car", bounding_box=[0, 0, 1, 1])]
+        )
+    )
+    dataset.add_sample(sample)
+    return dataset
+
+
+def test_video_fields_frame_and_sample_level(dataset, ls_server):
+    ds = _video_ds(dataset)
+    props, errors = _request(ds, existing_fields=["frames.cars"])
+    choices = {c.value for c in props["existing_fields"].view.choices}
+    assert choices == {"scene", "frames.cars"}
+    key = field_key("frames.cars")
+    assert props[key + "__type_notice"].view.label.startswith("Type: Det")
+    assert "1 classes: car" in props[key + "__classes_preview"].view.label
+    assert errors == {}
+
+    new_frame, new_sample = field_key("frames.signs"), field_key("mood")
+    props, errors = _request(ds, new_fields=["frames.signs", "mood"])
+    frame_types = [c.value for c in props[new_frame + "__type"].view.choices]
+    sample_types = [c.value for c in props[new_sample + "__type"].view.choices]
+    assert "detections" in frame_types and "scalar" not in frame_types
+    assert "scalar" in sample_types and "detections" not in sample_types
+
+    _, errors = _request(ds, new_fields=["frames.9x"])
+    assert "frames.<name>" in errors[field_key("frames.9x") + "__error"]
+    _, errors = _request(ds, new_fields=["frames.cars"])
+    assert "already has" in errors[field_key("frames.cars") + "__error"]
 
 
 def test_anno_key_default_and_validation(images_ds):

@@ -367,3 +367,42 @@ def test_request_without_existing_labels_sends_no_predictions(
     )
     tasks = ls_client.export_tasks(with_labels["project_id"])
     assert all(t.get("predictions") for t in tasks)
+
+
+def test_request_and_load_a_video_dataset(
+    dataset, ls_server, ls_client, ls_projects_guard, tmp_path
+):
+    import cv2
+    import numpy as np
+
+    path = str(tmp_path / "clip.mp4")
+    writer = cv2.VideoWriter(
+        path, cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48)
+    )
+    for _ in range(12):
+        writer.write((np.random.rand(48, 64, 3) * 255).astype("uint8"))
+    writer.release()
+    sample = fo.Sample(filepath=path)
+    sample.frames[2] = fo.Frame(
+        cars=fo.Detections(
+            detections=[
+                fo.Detection(label="car", bounding_box=[0.1, 0.1, 0.3, 0.3])
+            ]
+        )
+    )
+    dataset.add_sample(sample)
+
+    result, _ = run(
+        "request_annotations",
+        dataset,
+        {
+            "anno_key": "vid",
+            "existing_fields": ["frames.cars"],
+            "media_mode": "upload",
+        },
+    )
+    assert result["label_fields"] == ["frames.cars"]
+    assert ls_client.task_count(result["project_id"]) == 1
+    loaded, _ = run("load_annotations", dataset, {"anno_key": "vid"})
+    assert loaded["fields"][0]["field"] == "frames.cars"
+    assert loaded["fields"][0]["labels_after"] == 1
