@@ -51,6 +51,9 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
             dict(annotator=name, **counts)
             for name, counts in (status.get("annotators") or {}).items()
         ]
+        status["agreement_summary"] = _agreement_summary(
+            status.get("agreement")
+        )
         return status
 
     def resolve_output(self, ctx):
@@ -69,6 +72,12 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
             outputs.list(
                 "annotators", types.Object(), label="Annotators", view=table
             )
+        if status.get("agreement_summary"):
+            outputs.str(
+                "agreement_summary",
+                label="Agreement",
+                description="On tasks annotated by 2 or more people",
+            )
         if status.get("project_url"):
             forms.link_button(
                 outputs,
@@ -80,6 +89,23 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
 
     def __call__(self, dataset, anno_key):
         return self._call(dataset._root_dataset, {"anno_key": anno_key})
+
+
+def _agreement_summary(agreement) -> str:
+    """One line: the mean and each field's figure (backend.agreement)."""
+    if not agreement or not agreement.get("tasks"):
+        return ""
+    parts = [
+        "%s: %s %.3f" % (field, info["metric"], info["mean"])
+        for field, info in (agreement.get("fields") or {}).items()
+        if info.get("mean") is not None
+    ]
+    mean = agreement.get("mean")
+    return "%s over %d tasks%s" % (
+        "n/a" if mean is None else "%.3f" % mean,
+        agreement["tasks"],
+        " (%s)" % "; ".join(parts) if parts else "",
+    )
 
 
 class LoadAnnotationView(execution.PythonCallable, foo.Operator):

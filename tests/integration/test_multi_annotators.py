@@ -178,6 +178,20 @@ def test_status_counts_and_agreement(three_annotators):
     assert pairs["%s / %s" % (ADMIN, BOB)]["mean"] == pytest.approx(0.25)
 
 
+def test_status_operator_shows_annotators_and_agreement(
+    three_annotators, dataset
+):
+    from test_operators_support import operator
+
+    status = operator("get_annotation_status")(dataset, "multi")
+    rows = {r["annotator"]: r["annotations"] for r in status["annotators"]}
+    assert rows == {ADMIN: 1, ALICE: 3, BOB: 2}
+    assert status["agreement_summary"] == (
+        "0.625 over 2 tasks (gt: box F1 (IoU >= 0.5) 0.750; "
+        "tag: exact match 0.500)"
+    )
+
+
 def test_latest_and_one_annotator(three_annotators, dataset, ls_server):
     run = three_annotators
     s0, s1, s2 = run["samples"]
