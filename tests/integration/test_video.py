@@ -17,7 +17,6 @@ import pytest
 import fiftyone as fo
 from fiftyone_labelstudio.converters.video_tasks import video_control_name
 
-from conftest import _TMP, photo_path
 from test_backend_common import (
     BACKEND,
     annotate_task,
@@ -31,11 +30,21 @@ from test_backend_common import (
 FRAMES, FPS, W, H = 16, 8, 128, 96
 
 
-def _write_video(path, name, shift):
-    import cv2
+def _photo(name):
+    """One of skimage's bundled photographs (as RGB array)."""
+    import importlib.util
+
     from PIL import Image
 
-    photo = np.asarray(Image.open(photo_path(name)).convert("RGB"))
+    root = importlib.util.find_spec("skimage").submodule_search_locations[0]
+    path = os.path.join(root, "data", name + ".png")
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def _write_video(path, name, shift):
+    import cv2
+
+    photo = _photo(name)
     writer = cv2.VideoWriter(
         path, cv2.VideoWriter_fourcc(*"mp4v"), FPS, (W, H)
     )
@@ -49,9 +58,8 @@ def _write_video(path, name, shift):
 
 
 @pytest.fixture(scope="module")
-def videos():
-    dirname = os.path.join(_TMP, "videos")
-    os.makedirs(dirname, exist_ok=True)
+def videos(tmp_path_factory):
+    dirname = str(tmp_path_factory.mktemp("videos"))
     return [
         _write_video(os.path.join(dirname, "a.mp4"), "astronaut", 4),
         _write_video(os.path.join(dirname, "b.mp4"), "coffee", 2),
