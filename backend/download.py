@@ -17,6 +17,7 @@ from collections import Counter
 import fiftyone.core.utils as fou
 
 from .. import constants
+from ..client.errors import LabelStudioError
 from .errors import LabelStudioBackendError
 from .project import call
 
@@ -33,8 +34,16 @@ def download(backend, results) -> dict:
 
     config = results.config
     schema = config.label_schema
-    tasks = call(results, lambda c, pid: c.export_tasks(pid))
-    annotator_id = _annotator_id(results, config.pop_annotator())
+    try:
+        tasks = call(results, lambda c, pid: c.export_tasks(pid))
+        annotator_id = _annotator_id(results, config.pop_annotator())
+    except LabelStudioError as e:
+        # nothing has been merged yet: say so, and that a rerun is safe
+        raise LabelStudioBackendError(
+            "Could not read annotation run '%s' from Label Studio: %s. "
+            "Nothing was loaded; run load_annotations('%s') again when "
+            "Label Studio answers" % (results.key, e, results.key)
+        ) from None
     chosen, counts = _choose_tasks(results, tasks, annotator_id)
 
     expected = {f: RETURN_TYPES[i["type"]] for f, i in schema.items()}
