@@ -68,6 +68,10 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             loading only adds labels
         progress (None): progress bars for upload and download (True/False,
             None for FiftyOne's default, or a callback). Not serialized
+        project_id (None): add the tasks to this existing Label Studio
+            project instead of creating one. Its labeling config must cover
+            the schema (checked first; nothing is created otherwise), and
+            ``cleanup()`` then deletes only the run's tasks
     """
 
     def __init__(
@@ -83,9 +87,11 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         timeout=600,
         send_existing_labels=True,
         progress=None,
+        project_id=None,
         **kwargs,
     ):
         super().__init__(name, label_schema, media_field=media_field, **kwargs)
+        self.project_id = project_id
         self.url = credentials.resolve_url(url, name)
         self.project_name = project_name
         self.media_mode = media_mode
@@ -258,11 +264,21 @@ class LabelStudioBackend(foua.AnnotationBackend):
             client = self.client
 
         project_id = _project_id_of(samples, key, results)
+        if _origin_of(samples, key, results) != "created":
+            return  # not our project: its description stays the user's
         if project_id is not None:
             client.update_project(
                 project_id,
                 description=describe_project(samples._root_dataset, new_key),
             )
+
+
+def _origin_of(samples, key, results):
+    if results is not None:
+        return getattr(results, "origin", "created")
+
+    meta = samples._root_dataset._doc.annotation_runs[key].results_meta
+    return (meta or {}).get("origin") or "created"
 
 
 def _project_id_of(samples, key, results):
@@ -291,6 +307,10 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             "url" or a mix joined by "+")
         label_config_hash: hash of the label schema the project was built
             from
+        origin ("created"): where the project came from: ``"created"`` by
+            the run (cleanup deletes it), ``"existing"`` (the run added
+            tasks to it; cleanup deletes those) or ``"imported"``
+            (registered by ``import_project``; cleanup deletes nothing)
     """
 
     def __init__(
@@ -306,6 +326,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         project_title=None,
         media_mode=None,
         label_config_hash=None,
+        origin="created",
         backend=None,
     ):
         super().__init__(samples, config, anno_key, id_map, backend=backend)
@@ -316,6 +337,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         self.project_title = project_title
         self.media_mode = media_mode
         self.label_config_hash = label_config_hash
+        self.origin = origin or "created"
 
     @property
     def cls(self):
@@ -338,6 +360,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             "project_id": self.project_id,
             "project_url": self.project_url,
             "num_tasks": len(self.task_map),
+            "origin": self.origin,
         }
 
     def launch_editor(self):
@@ -366,7 +389,9 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
 
     def cleanup(self):
         """Deletes the run's Label Studio project (with its tasks and
-        annotations) and the local-files storages the run created."""
+        annotations) and the local-files storages the run created. A
+        project the run did not create stays: only the run's tasks (if it
+        added any) are deleted."""
         from .status import cleanup
 
         cleanup(self)
@@ -387,4 +412,5 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             project_title=d.get("project_title"),
             media_mode=d.get("media_mode"),
             label_config_hash=d.get("label_config_hash"),
+            origin=d.get("origin"),
         )

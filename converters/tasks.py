@@ -35,6 +35,7 @@ Load (:func:`task_to_labels`) returns ``(labels, problems, unexpected)``:
 from collections import defaultdict
 
 from . import attributes as ac
+from . import checks as ck
 from . import classifications as cc
 from . import detections as dc
 from . import keypoints as kc
@@ -179,10 +180,10 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
     labels, unexpected = {}, {}
     for control, field in fields.items():
         info = label_schema[field]
-        rs = _dedupe(by_control.get(control, []), problems)
+        rs = ck.dedupe(by_control.get(control, []), problems)
         field_ids = _mapping(class_ids.get(field)) or None
-        field_hints = _field_hints(hints.get(field), field, problems)
-        sent = _sent_ids(rs, field_ids, field_hints)
+        field_hints = ck.field_hints(hints.get(field), field, problems)
+        sent = ck.sent_ids(rs, field_ids, field_hints)
         owners = {}
         value = _from_ls(rs, info, field_ids, field_hints, problems, owners)
         if by_attr_field.get(field) or ac.field_attributes(field, info):
@@ -199,18 +200,20 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
             )
         return_type = RETURN_TYPES[info["type"]]
         if return_type == "scalar":
-            value = _check_scalar(value, info, rs, unexpected, field, problems)
+            value = ck.check_scalar(
+                value, info, rs, unexpected, field, problems
+            )
             labels[field] = {"scalar": value}
             continue
-        value = _check_classes(
-            value, info, sent, rs, unexpected, field, problems
+        value = ck.check_classes(
+            value, info, sent, rs, unexpected, field, problems, return_type
         )
         if info["type"] in SINGLE_TYPES:
-            value = _one_label(value, sent, control, problems)
+            value = ck.one_label(value, sent, control, problems)
         labels[field] = {return_type: {label.id: label for label in value}}
 
     for from_name, rs in unknown.items():
-        rs = _dedupe(rs, problems)
+        rs = ck.dedupe(rs, problems)
         _convert_unknown(from_name, rs, unexpected, problems)
     return labels, problems, unexpected
 
@@ -245,7 +248,7 @@ def _to_ls(value, control, width, height, info) -> list:
             width,
             height,
             info.get("scalar_type"),
-            _flat_classes(info),
+            ck.flat_classes(info),
         )
     raise ValueError("unsupported label type %r" % label_type)
 
@@ -295,7 +298,7 @@ def _from_ls(results, info, class_ids, hints, problems, owners=None):
         )
     if label_type == "scalar":
         return sc.from_ls_scalar(
-            results, info.get("scalar_type"), _flat_classes(info), problems
+            results, info.get("scalar_type"), ck.flat_classes(info), problems
         )
     raise ValueError("unsupported label type %r" % label_type)
 
@@ -338,138 +341,9 @@ def _convert_unknown(from_name, results, unexpected, problems):
             )
 
 
-# --- checks ------------------------------------------------------------
-
-
-def _dedupe(results, problems) -> list:
-    """Drops later results that reuse a region id within one control."""
-    seen, out = set(), []
-    for result in results:
-        region_id = result.get("id")
-        if isinstance(region_id, str) and region_id:
-            if region_id in seen:
-                report(problems, result, "duplicated region id")
-                continue
-            seen.add(region_id)
-        out.append(result)
-    return out
-
-
-def _sent_ids(results, class_ids, hints) -> set:
-    """Ids of labels that were uploaded (so they exist in FiftyOne)."""
-    sent = set(clean_hints(hints))
-    for ids in (class_ids or {}).values():
-        ids = ids if isinstance(ids, list) else [ids]
-        sent.update(i for i in ids if is_label_id(i))
-    for result in results:
-        region_id = result.get("id")
-        multi = parse_multi_region_id(region_id)
-        if multi is not None:
-            sent.add(multi[0])
-        elif is_label_id(region_id):
-            sent.add(region_id)
-    return sent
-
-
-def _flat_classes(info) -> list:
-    out = []
-    for item in info.get("classes") or []:
-        if isinstance(item, dict):
-            out.extend(item.get("classes") or [])
-        else:
-            out.append(item)
-    return [str(c) for c in out]
-
-
-def _check_classes(
-    labels, info, sent, results, unexpected, field, problems
-) -> list:
-    """Moves NEW labels of unknown classes to ``unexpected``."""
-    classes = set(_flat_classes(info))
-    if not classes or info["type"] == "segmentation":
-        return labels
-    kept = []
-    for label in labels:
-        cls = getattr(label, "label", None)
-        if cls is None or cls in classes:
-            kept.append(label)
-            continue
-        stub = {"from_name": control_name(field), "id": label.id}
-        if label.id in sent:
-            report(
-                problems,
-                stub,
-                "class %r is not in the schema's "
-                "classes (uploaded label kept)" % cls,
-            )
-            kept.append(label)
-            continue
-        report(
-            problems,
-            stub,
-            "class %r is not in the schema's classes "
-            "(returned as unexpected)" % cls,
-        )
-        return_type = RETURN_TYPES[info["type"]]
-        bucket = unexpected.setdefault(field, {}).setdefault(return_type, {})
-        bucket[label.id] = label
-    return kept
-
-
-def _check_scalar(value, info, results, unexpected, field, problems):
-    classes = _flat_classes(info)
-    if value is None or not classes or info.get("scalar_type") == "bool":
-        return value
-    if str(value) in classes:
-        return value
-    stub = {
-        "from_name": control_name(field),
-        "id": results[0].get("id") if results else None,
-    }
-    report(
-        problems,
-        stub,
-        "value %r is not in the schema's classes "
-        "(returned as unexpected)" % (value,),
-    )
-    unexpected.setdefault(field, {})["scalar"] = value
-    return None
-
-
-def _one_label(labels, sent, control, problems) -> list:
-    """A single-label field keeps one label (an uploaded one first)."""
-    if len(labels) <= 1:
-        return labels
-    keep = next((x for x in labels if x.id in sent), labels[0])
-    for label in labels:
-        if label is not keep:
-            report(
-                problems,
-                {"from_name": control, "id": label.id},
-                "field holds one label; extra label ignored",
-            )
-    return [keep]
-
-
-def _field_hints(hints, field, problems):
-    """A field's hints with malformed ``empty`` parts reported and dropped
-    (the converters read hints as dicts of dicts)."""
-    out = {}
-    for label_id, hint in clean_hints(hints).items():
-        if "empty" in hint and not isinstance(hint["empty"], dict):
-            report(
-                problems,
-                {"from_name": control_name(field), "id": label_id},
-                "malformed task-data hint; ignored",
-            )
-            continue
-        out[label_id] = hint
-    return out or None
-
-
 def _skeleton(info):
     """The field's :class:`keypoints.SkeletonLabels`, or None."""
-    return kc.skeleton_labels(info.get("skeleton"), _flat_classes(info))
+    return kc.skeleton_labels(info.get("skeleton"), ck.flat_classes(info))
 
 
 def _label_list(value, info) -> list:
