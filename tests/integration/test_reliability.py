@@ -586,3 +586,24 @@ def test_one_key_requested_twice_at_once(ds, server, ls, app_secrets):
     assert ds.list_annotation_runs() == ["same"]
     new = set(project_tasks(ls)) - set(projects)
     assert new == {out[0]["project_id"]}
+
+
+def test_annotate_two_views_at_once_from_the_app(ds, server, ls, app_secrets):
+    """Two App users each send a view of one dataset at the same time."""
+    ids = ds.values("id")
+    views = {"left": ds.select(ids[:2]), "right": ds.select(ids[2:])}
+    op = operator("request_annotations")
+    out = {}
+
+    def run(key):
+        out[key] = op(views[key], key, {"gt": {}}, media_mode="upload")
+
+    errors = _in_threads(lambda: run("left"), lambda: run("right"))
+    assert not errors, errors
+    ds.reload()
+    assert sorted(ds.list_annotation_runs()) == ["left", "right"]
+    for key, view in views.items():
+        tasks = ls.export_tasks(out[key]["project_id"])
+        assert sorted(t["data"]["fiftyone"]["sample_id"] for t in tasks) == (
+            sorted(view.values("id"))
+        )

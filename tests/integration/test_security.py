@@ -382,3 +382,29 @@ def test_odd_field_names_and_huge_class_lists(
     dataset.load_annotations(
         "odd", url=ls_server.url, api_key=ls_server.api_key
     )
+
+
+# -- bad input from the user ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "anno_key", ["bad key", "1abc", "a-b", "", "x;drop", "a.b"]
+)
+def test_anno_keys_that_are_not_identifiers(
+    dataset, sample_images, ls_server, ls_client, anno_key
+):
+    dataset.add_sample(fo.Sample(filepath=sample_images[0]))
+    projects = project_tasks(ls_client)
+    with pytest.raises(ValueError, match="key") as info:
+        dataset.annotate(
+            anno_key,
+            backend=BACKEND,
+            label_field="animal",
+            label_type="classification",
+            classes=["cat"],
+            url=ls_server.url,
+            api_key=ls_server.api_key,
+        )
+    assert ls_server.api_key not in str(info.value)
+    assert dataset.list_annotation_runs() == []
+    assert project_tasks(ls_client) == projects
