@@ -19,6 +19,7 @@ import fiftyone.core.utils as fou
 from .. import constants
 from ..client.errors import LabelStudioError
 from .errors import LabelStudioBackendError
+from .existing_project import export_run_tasks
 from .project import call
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def download(backend, results) -> dict:
     config = results.config
     schema = config.label_schema
     try:
-        tasks = call(results, lambda c, pid: c.export_tasks(pid))
+        tasks = call(results, lambda c, pid: export_run_tasks(c, results))
         annotator_id = _annotator_id(results, config.pop_annotator())
     except LabelStudioError as e:
         # nothing has been merged yet: say so, and that a rerun is safe

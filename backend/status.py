@@ -4,6 +4,12 @@ import logging
 from collections import Counter
 
 from .agreement import compute_agreement, format_agreement
+from .existing_project import (
+    CREATED,
+    EXISTING,
+    delete_run_tasks,
+    export_run_tasks,
+)
 from .project import call, project_gone
 
 logger = logging.getLogger(__name__)
@@ -11,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 def get_status(results) -> dict:
     """Counts of the run's tasks, read in one bulk export."""
-    tasks = call(results, lambda c, pid: c.export_tasks(pid))
+    tasks = call(results, lambda c, pid: export_run_tasks(c, results))
     users = _user_names(results.backend.client)
 
     annotated = skipped = with_predictions = 0
@@ -89,8 +95,12 @@ def format_status(status: dict) -> str:
 
 def cleanup(results) -> None:
     """Deletes the run's storages and project (tasks and annotations go
-    with it), then records that the run has no project any more."""
+    with it), then records that the run has no project any more. A
+    project the run did not create stays (existing_project.py): only the
+    tasks the run added are deleted."""
     from ..client.errors import LabelStudioNotFoundError
+
+    origin = getattr(results, "origin", CREATED)
 
     def delete(client, project_id):
         for storage_id in results.storage_ids:
@@ -98,7 +108,10 @@ def cleanup(results) -> None:
                 client.delete_storage(storage_id)
             except LabelStudioNotFoundError:
                 pass  # already gone with the project
-        client.delete_project(project_id)
+        if origin == CREATED:
+            client.delete_project(project_id)
+        elif origin == EXISTING:
+            delete_run_tasks(client, project_id, results.task_map)
 
     if results.project_id is None:
         logger.info("Annotation run '%s' was already cleaned up", results.key)
@@ -110,7 +123,10 @@ def cleanup(results) -> None:
         raise project_gone(results) from None
 
     logger.info(
-        "Deleted Label Studio project %s of annotation run '%s'",
+        "%s Label Studio project %s of annotation run '%s'",
+        {CREATED: "Deleted", EXISTING: "Deleted the run's tasks of"}.get(
+            origin, "Detached from"
+        ),
         results.project_id,
         results.key,
     )

@@ -17,6 +17,12 @@ from . import media as fomedia
 from .storage import media_urls_for
 from .video import build_video_tasks, is_video, prepare_video
 from .errors import LabelStudioBackendError
+from .existing_project import (
+    CREATED,
+    EXISTING,
+    check_project,
+    remove_imported,
+)
 from .schema import schema_hash, validate_label_schema
 
 logger = logging.getLogger(__name__)
@@ -43,6 +49,9 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     plan = fomedia.check_media(samples, config.media_field, config.media_mode)
     backend.connect_to_api()  # unreachable server / bad key fail here
     _delete_leftovers(backend.client)
+    if getattr(config, "project_id", None) is not None:
+        # annotate(project_id=...): the project must cover the schema
+        plan.project = check_project(backend.client, samples, config)
     if is_video(samples):
         prepare_video(samples, plan, config.label_schema, config.progress)
     else:
@@ -93,19 +102,27 @@ def upload(backend, samples, anno_key, plan):
     config = backend.config
     client = backend.client
     dataset = samples._root_dataset
-    title = config.project_name or "FiftyOne_%s" % dataset.name
+    existing = getattr(plan, "project", None)  # checked by prepare()
+    if existing is not None:
+        title = existing.get("title")
+    else:
+        title = config.project_name or "FiftyOne_%s" % dataset.name
     created = {"project_id": None, "storage_ids": [], "title": title}
     try:
-        if is_video(samples):
-            label_config = build_video_label_config(config.label_schema)
+        if existing is not None:
+            # never in created["project_id"]: a rollback must not delete it
+            project_id = int(existing["id"])
         else:
-            label_config = build_label_config(config.label_schema)
-        project = client.create_project(
-            title,
-            label_config,
-            description=describe_project(dataset, anno_key),
-        )
-        created["project_id"] = project_id = int(project["id"])
+            if is_video(samples):
+                label_config = build_video_label_config(config.label_schema)
+            else:
+                label_config = build_label_config(config.label_schema)
+            project = client.create_project(
+                title,
+                label_config,
+                description=describe_project(dataset, anno_key),
+            )
+            created["project_id"] = project_id = int(project["id"])
         media_urls, mode = media_urls_for(
             client, project_id, plan, config, created
         )
@@ -113,6 +130,14 @@ def upload(backend, samples, anno_key, plan):
         tasks, id_map = build(samples, plan, media_urls, config)
         task_ids = _import(client, project_id, tasks, config.progress)
     except BaseException as exc:
+        if existing is not None:
+            remove_imported(
+                client,
+                int(existing["id"]),
+                existing.get("task_number"),
+                plan.sample_ids,
+                exc,
+            )
         left = _rollback(backend, samples, anno_key, client, created)
         if not isinstance(exc, Exception) or (
             isinstance(exc, LabelStudioBackendError) and left is None
@@ -131,7 +156,8 @@ def upload(backend, samples, anno_key, plan):
         raise error from exc
 
     logger.info(
-        "Created Label Studio project %d '%s' with %d tasks",
+        "%s Label Studio project %d '%s' with %d tasks",
+        "Added tasks to" if existing is not None else "Created",
         project_id,
         title,
         len(task_ids),
@@ -148,6 +174,7 @@ def upload(backend, samples, anno_key, plan):
         project_title=title,
         media_mode=mode,
         label_config_hash=schema_hash(config.label_schema),
+        origin=EXISTING if existing is not None else CREATED,
         backend=backend,
     )
 
