@@ -21,6 +21,17 @@ logger = logging.getLogger(__name__)
 
 _RESULTS_CLS = constants.PACKAGE + ".backend.LabelStudioAnnotationResults"
 
+# == converters.attributes.ATTR_TYPES (checked by the unit tests)
+_ATTR_TYPES = (
+    "text",
+    "select",
+    "radio",
+    "checkbox",
+    "occluded",
+    "checkboxes",
+    "number",
+)
+
 _LABEL_TYPES = [
     "classification",
     "classifications",
@@ -157,7 +168,7 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     # Readable without an instance (the App's forms use them)
     SUPPORTED_LABEL_TYPES = tuple(_LABEL_TYPES)
-    SUPPORTED_ATTR_TYPES = ()
+    SUPPORTED_ATTR_TYPES = _ATTR_TYPES
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,10 +208,14 @@ class LabelStudioBackend(foua.AnnotationBackend):
         return True
 
     def recommend_attr_tool(self, name, value):
-        return {"type": "text"}
+        from .attributes import recommend_attr_tool
+
+        return recommend_attr_tool(name, value)
 
     def requires_attr_values(self, attr_type):
-        return False
+        from .attributes import requires_attr_values
+
+        return requires_attr_values(attr_type)
 
     def _connect_to_api(self):
         from .api import connect
@@ -227,6 +242,9 @@ class LabelStudioBackend(foua.AnnotationBackend):
                     "go too)" % (samples._root_dataset.name, key, key)
                 )
 
+        from .attributes import prepare_schema
+
+        prepare_schema(samples, self.config.label_schema)
         self._media_plan = prepare(self, samples)
         super().register_run(
             samples, key, overwrite=overwrite, cleanup=cleanup
@@ -246,9 +264,13 @@ class LabelStudioBackend(foua.AnnotationBackend):
         from .download import download
         from .video import download_video, is_video
 
+        from .attributes import declare_geometry_attributes
+
         if is_video(results.samples):
             return download_video(self, results)
-        return download(self, results)
+        annotations = download(self, results)
+        declare_geometry_attributes(results, annotations)
+        return annotations
 
     def rename(self, samples, key, new_key):
         """Keeps the Label Studio project's description in step with the
