@@ -87,7 +87,27 @@ class LabelStudioRunsPanel(foo.Panel):
         self._prompt_for_row(ctx, "open_in_labelstudio")
 
     def status_run(self, ctx):
-        self._prompt_for_row(ctx, "get_annotation_status")
+        """Asks Label Studio for this run's progress: the row updates and
+        a notification says it."""
+        key = self._row_key(ctx)
+        if key is None:
+            return
+        if not runs.is_our_run(ctx.dataset, key):
+            return self._gone(ctx, key)
+        creds, problem = runs.get_credentials(ctx)
+        progress = problem and "error: %s" % problem
+        if creds is not None:
+            progress = _progress(ctx.dataset, key, creds)
+        rows = list(ctx.panel.get_state("runs") or [])
+        for row in rows:
+            if row.get("key") == key:
+                row["progress"] = progress
+        ctx.panel.state.runs = rows
+        failed = progress.startswith("error")
+        ctx.ops.notify(
+            "%s: %s%s" % (key, progress, "" if failed else " annotated"),
+            variant="error" if failed else "info",
+        )
 
     def rename_run(self, ctx):
         self._prompt_for_row(ctx, "rename_annotation_run")

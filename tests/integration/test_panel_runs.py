@@ -157,7 +157,6 @@ def test_row_actions_prompt_operators_for_that_run(
     for method, op_name in [
         ("load_run", "load_annotations"),
         ("open_run", "open_in_labelstudio"),
-        ("status_run", "get_annotation_status"),
         ("rename_run", "rename_annotation_run"),
         ("delete_run", "delete_annotation_run"),
     ]:
@@ -168,6 +167,13 @@ def test_row_actions_prompt_operators_for_that_run(
         assert len(prompts) == 1, method
         assert prompts[0]["operator_uri"] == uri(op_name)
         assert prompts[0]["params"] == {"anno_key": "act"}
+
+    ctx, calls = panel_event(images_ds, "status_run", state=state, row=0)
+    assert ctx.panel.get_state("runs")[0]["progress"] == "0/%d (0%%)" % len(
+        images_ds
+    )
+    (note,) = [p for u, p in calls if u.endswith("notify")]
+    assert note["message"].startswith("act: 0/")
 
     _, calls = panel_event(images_ds, "view_run", state=state, row=0)
     views = [p for u, p in calls if u.endswith("set_view")]
