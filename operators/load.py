@@ -164,6 +164,15 @@ def build_load(ctx, inputs) -> Load:
         ),
     )
 
+    if summary["project_id"] is None:
+        forms.error(
+            inputs,
+            "project_error",
+            "The Label Studio project of '%s' was deleted: there is "
+            "nothing to load" % key,
+        )
+        ok = False
+
     schema = ctx.dataset.get_annotation_info(key).config.label_schema or {}
     load.dest_field = {}
     for name in sorted(schema):

@@ -241,11 +241,16 @@ def test_load_by_annotator_and_delegated(images_ds, ls_server):
 def test_load_with_cleanup_deletes_the_project(
     images_ds, ls_server, ls_client
 ):
+    from test_operators_support import resolve
+
     result, _ = run("request_annotations", images_ds, request_params("l3"))
     op = operator("load_annotations")
     op(images_ds, "l3", cleanup=True)
     with pytest.raises(LabelStudioNotFoundError):
         ls_client.get_project(result["project_id"])
+    # the run stays, but the load form says there is nothing left to load
+    _, errors = resolve(images_ds, "load_annotations", {"anno_key": "l3"})
+    assert "was deleted" in errors["project_error"]
 
 
 def test_load_form_offers_annotators_and_checks_dest(images_ds, ls_server):
