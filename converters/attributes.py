@@ -440,7 +440,9 @@ def apply_attributes(
                 value = False  # an unticked box
             else:
                 value = None
-            label[name] = value
+            if value is not None:
+                # unset stays unset (FiftyOne's merge reads it as None)
+                label[name] = value
 
 
 def _parse(spec, result):

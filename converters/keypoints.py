@@ -19,9 +19,10 @@ Skeletons (``skeleton`` = the point names of the field's
 ``"<class>: <point>"`` otherwise), so annotators place named points.
 Loading puts each point at its name's position in the skeleton (a point
 relabelled to another name moves there); points drawn in Label Studio
-become one Keypoint per class with ``len(skeleton)`` points (a repeated
-point name starts the next Keypoint of that class); missing points are
-NaN.
+fill in the one uploaded Keypoint of their class that misses that point,
+if there is exactly one; otherwise they become new Keypoints, one per
+class with ``len(skeleton)`` points (a repeated point name starts the
+next Keypoint of that class). Missing points are NaN.
 """
 
 import fiftyone.core.labels as fol
@@ -188,6 +189,7 @@ def from_ls_keypoints(
     hints = clean_hints(hints)
     owners = {} if owners is None else owners
     known = {}  # label id -> {"num": n, "points": {index: region}}
+    drawn = []  # (region, named) of regions drawn in Label Studio
     new = []  # [(class, {index: region} or [region])]
     for result in results:
         try:
@@ -200,7 +202,7 @@ def from_ls_keypoints(
             region["label"] = named[0]
         multi = parse_multi_region_id(region["id"])
         if multi is None:
-            _add_new(new, region, named)
+            drawn.append((region, named))
             continue
         label_id, index, num = multi
         if num > MAX_POINTS:
@@ -220,7 +222,17 @@ def from_ls_keypoints(
             report(problems, result, reason)
             continue
         group["points"][index] = region
+        group["label"] = group.get("label", region["label"])
         owners[region["id"]] = label_id
+
+    hidden = _hidden_groups(hints, known, skeleton)
+    for region, named in drawn:
+        label_id = _completes(known, hidden, region, named)
+        if label_id is not None:
+            known[label_id]["points"][named[1]] = region
+            owners[region["id"]] = label_id
+        else:
+            _add_new(new, region, named)
 
     labels = []
     for label_id, group in known.items():
@@ -255,6 +267,52 @@ def from_ls_keypoints(
 
 def region_text(named) -> str:
     return "%s #%d" % named
+
+
+def _completes(known, hidden, region, named):
+    """The uploaded keypoint a named point drawn in Label Studio fills
+    in: the only one of its class that misses that point (uploaded
+    keypoints without a visible point included), else None."""
+    if named is None or region["id"] is None:
+        return None
+    cls, index = named
+    candidates = [
+        label_id
+        for groups in (known, hidden)
+        for label_id, group in groups.items()
+        if group.get("label") == cls
+        and index not in group["points"]
+        and index < group["num"]
+    ]
+    if len(candidates) != 1:
+        return None
+    label_id = candidates[0]
+    if label_id in hidden:
+        known[label_id] = hidden.pop(label_id)
+    return label_id
+
+
+def _hidden_groups(hints, known, skeleton) -> dict:
+    """Groups for uploaded keypoints that sent no point (from their
+    hints), which points drawn in Label Studio may fill in."""
+    if skeleton is None:
+        return {}
+    out = {}
+    for label_id, hint in hints.items():
+        empty = hint.get("empty")
+        if label_id in known or not isinstance(empty, dict):
+            continue
+        num = empty.get("num")
+        if isinstance(num, bool) or not isinstance(num, int):
+            continue
+        if not 0 <= num <= MAX_POINTS:
+            continue
+        out[label_id] = {
+            "num": max(num, len(skeleton.names)),
+            "points": {},
+            "label": empty.get("label"),
+        }
+    return out
 
 
 def _add_new(new, region, named):

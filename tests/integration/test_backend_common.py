@@ -104,7 +104,9 @@ def _nan_safe(value):
     if isinstance(value, float) and math.isnan(value):
         return "nan"
     if isinstance(value, dict):
-        return {k: _nan_safe(v) for k, v in value.items()}
+        # FiftyOne's merge writes a declared attribute the label lacks as
+        # null once, later loads leave it out: both mean "not set"
+        return {k: _nan_safe(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
         return [_nan_safe(v) for v in value]
     if isinstance(value, np.ndarray):
