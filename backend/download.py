@@ -265,9 +265,13 @@ def _choose_tasks(results, tasks, annotator_id):
     meta_key = constants.TASK_META_KEY
     wanted = {}
     counts = Counter()
+    imported = getattr(results, "origin", None) == "imported"
     for task in tasks:
         meta = (task.get("data") or {}).get(meta_key) or {}
         sample_id = meta.get("sample_id")
+        if sample_id is None and imported:
+            # tasks made by hand: import_project matched them to samples
+            sample_id = results.task_map.get(task.get("id"))
         if not isinstance(sample_id, str) or not _LABEL_ID.fullmatch(
             sample_id
         ):

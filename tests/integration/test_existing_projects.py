@@ -2,6 +2,8 @@
 ``annotate(..., project_id=...)`` (coverage check, tasks added, cleanup
 keeps the project) and ``import_project`` (a project made by hand)."""
 
+import os
+
 import pytest
 
 import fiftyone as fo
@@ -14,6 +16,7 @@ from test_backend_common import (
     creds,
     new_region,
     prediction_results,
+    snapshot,
 )
 
 HAND_CONFIG = """<View>
@@ -217,3 +220,228 @@ def test_created_projects_are_still_deleted(
     results.cleanup()
     with pytest.raises(LabelStudioNotFoundError):
         ls_client.get_project(project_id)
+
+
+# -- import_project ---------------------------------------------------
+
+
+def _box(region_id, label, x, y, w, h, size):
+    return new_region(
+        region_id,
+        "gt",
+        "rectanglelabels",
+        {
+            "x": x,
+            "y": y,
+            "width": w,
+            "height": h,
+            "rotation": 0,
+            "rectanglelabels": [label],
+        },
+        *size,
+    )
+
+
+@pytest.fixture
+def hand_made(dataset, sample_images, ls_client, ls_projects_guard):
+    """A project made by hand: images uploaded in Label Studio, tasks with
+    only an image URL, annotations; one task's image is not a sample."""
+    s0, s1, s2 = add_images(dataset, sample_images, 3)
+    project = ls_client.create_project("hand made", HAND_CONFIG)
+    pid = int(project["id"])
+    urls = ls_client.upload_files(pid, [s.filepath for s in (s0, s1, s2)])
+    urls.append("http://127.0.0.1:9/not-in-the-dataset.png")
+    task_ids = ls_client.import_tasks(
+        pid, [{"data": {"image": u}} for u in urls]
+    )
+    size0 = (s0.metadata.width, s0.metadata.height)
+    size1 = (s1.metadata.width, s1.metadata.height)
+    first = annotate_task(
+        ls_client,
+        task_ids[0],
+        [
+            _box("hand000001", "cat", 10, 20, 30, 40, size0),
+            new_region(
+                "hand000002", "tag", "choices", {"choices": ["y"]}, *size0
+            ),
+            new_region(
+                "hand000003", "notes", "textarea", {"text": ["hello"]}, *size0
+            ),
+        ],
+    )
+    annotate_task(
+        ls_client, task_ids[1], [_box("old0000001", "cat", 0, 0, 5, 5, size1)]
+    )
+    annotate_task(  # the latest annotation of task 1 wins
+        ls_client,
+        task_ids[1],
+        [
+            _box("hand000004", "dog", 50, 50, 10, 10, size1),
+            _box("hand000005", "bird", 60, 10, 20, 20, size1),
+        ],
+    )
+    annotate_task(
+        ls_client, task_ids[3], [_box("hand000006", "dog", 1, 1, 1, 1, size1)]
+    )
+    return {
+        "id": pid,
+        "samples": (s0, s1, s2),
+        "urls": urls,
+        "task_ids": task_ids,
+        "first_annotation": first.id,
+        "size0": size0,
+    }
+
+
+def test_upload_urls_carry_a_prefix(hand_made):
+    from fiftyone_labelstudio.backend.import_project import media_name
+
+    s0 = hand_made["samples"][0]
+    url = hand_made["urls"][0]
+    assert url.startswith("/data/upload/%d/" % hand_made["id"])
+    assert os.path.basename(url) != os.path.basename(s0.filepath)
+    assert media_name(url) == os.path.basename(s0.filepath)
+    assert media_name("/data/local-files/?d=a/b%20c/x.jpg") == "x.jpg"
+    assert media_name("http://host/imgs/y.png?size=2") == "y.png"
+
+
+def test_import_hand_made_project_by_filename(dataset, ls_server, hand_made):
+    from fiftyone_labelstudio.backend.import_project import import_project
+
+    s0, s1, s2 = hand_made["samples"]
+    report = import_project(
+        dataset, hand_made["id"], match="filename", **creds(ls_server)
+    )
+    assert report["fields"] == {"gt": "gt", "tag": "tag", "notes": "notes"}
+    assert (report["tasks"], report["matched"]) == (4, 3)
+    assert (report["loaded"], report["unannotated"]) == (2, 1)
+    assert report["unmatched"] == [
+        {
+            "task_id": hand_made["task_ids"][3],
+            "image": "http://127.0.0.1:9/not-in-the-dataset.png",
+        }
+    ]
+    assert report["labels"] == {"gt": 3, "tag": 1, "notes": 1}
+    assert report["skipped_results"] == 0
+
+    got = {s.id: s for s in dataset.iter_samples()}
+    (cat,) = got[s0.id].gt.detections
+    assert cat.label == "cat"
+    assert close(cat.bounding_box, [0.1, 0.2, 0.3, 0.4])
+    assert got[s0.id].tag.label == "y"
+    assert got[s0.id].notes == "hello"
+    assert [d.label for d in got[s1.id].gt.detections] == ["dog", "bird"]
+    assert got[s1.id].tag is None
+    assert got[s2.id].gt is None
+    assert dataset.get_field("notes").__class__.__name__ == "StringField"
+    assert dataset.list_annotation_runs() == []
+
+    # the fields exist now: one clear error, nothing written
+    with pytest.raises(ValueError, match="already exist"):
+        import_project(dataset, hand_made["id"], **creds(ls_server))
+
+    # a prefix for several controls; a mapping for some
+    report = import_project(
+        dataset, hand_made["id"], label_field="hand", **creds(ls_server)
+    )
+    assert sorted(report["fields"].values()) == [
+        "hand_gt",
+        "hand_notes",
+        "hand_tag",
+    ]
+    report = import_project(
+        dataset.select(s1.id),
+        hand_made["id"],
+        label_field={"gt": "boxes"},
+        **creds(ls_server),
+    )
+    assert report["fields"] == {"gt": "boxes"} and report["matched"] == 1
+    assert len(report["unmatched"]) == 3
+    assert dataset.count("boxes.detections") == 2
+
+
+def test_import_by_sample_id_and_filepath(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    """Our own tasks match by sample id; URL media by file path."""
+    from fiftyone_labelstudio.backend.import_project import import_project
+
+    s0, s1 = add_images(dataset, sample_images, 2)
+    results = dataset.annotate(
+        "ours",
+        backend=BACKEND,
+        label_field="tag",
+        label_type="classification",
+        classes=["x", "y"],
+        **creds(ls_server),
+    )
+    task = {
+        t["data"]["fiftyone"]["sample_id"]: t
+        for t in ls_client.export_tasks(results.project_id)
+    }[s1.id]
+    w, h = s1.metadata.width, s1.metadata.height
+    annotate_task(
+        ls_client,
+        task["id"],
+        [new_region("c000000001", "tag", "choices", {"choices": ["x"]}, w, h)],
+    )
+    report = import_project(
+        dataset,
+        results.project_id,
+        label_field="copy",
+        match="sample_id",
+        **creds(ls_server),
+    )
+    assert (report["matched"], report["loaded"]) == (2, 1)
+    assert dataset.select(s1.id).first()["copy"].label == "x"
+
+    with pytest.raises(ValueError, match="match='name' is not supported"):
+        import_project(
+            dataset, results.project_id, match="name", **creds(ls_server)
+        )
+
+
+def test_import_registered_as_a_run(dataset, ls_server, ls_client, hand_made):
+    from fiftyone_labelstudio.backend.import_project import import_project
+
+    s0, s1, s2 = hand_made["samples"]
+    fields = ["gt", "tag", "notes"]
+    import_project(
+        dataset, hand_made["id"], anno_key="imp", **creds(ls_server)
+    )
+    assert dataset.list_annotation_runs() == ["imp"]
+    results = dataset.load_annotation_results("imp")
+    assert results.origin == "imported"
+    assert results.get_status()["tasks"] == 4
+
+    # loading right away changes nothing (same ids as the import)
+    before = snapshot(dataset, fields)
+    dataset.load_annotations("imp", unexpected="ignore")
+    assert snapshot(dataset, fields) == before
+    s0.reload()
+    cat_id = s0.gt.detections[0].id
+
+    # an edit in Label Studio loads onto the same label
+    ls_client.sdk.annotations.update(
+        id=hand_made["first_annotation"],
+        result=[_box("hand000001", "cat", 50, 20, 30, 40, hand_made["size0"])],
+    )
+    dataset.load_annotations("imp", unexpected="ignore")
+    s0.reload()
+    assert [d.id for d in s0.gt.detections] == [cat_id]
+    assert close(s0.gt.detections[0].bounding_box, [0.5, 0.2, 0.3, 0.4])
+    assert s0.tag is None and s0.notes is None
+
+    # a registered import needs fields named after the controls
+    with pytest.raises(ValueError, match="named after its Label Studio"):
+        import_project(
+            dataset,
+            hand_made["id"],
+            label_field="other",
+            anno_key="imp2",
+            **creds(ls_server),
+        )
+
+    # cleanup deletes nothing in Label Studio
+    results.cleanup()
+    assert ls_client.get_project(hand_made["id"])["task_number"] == 4
