@@ -62,5 +62,25 @@ if __name__ == _STABLE_NAME:
 
         _use_backend()
 
+    def load_annotator(samples, anno_key, annotator, **kwargs):
+        """One person's annotations of a run (see backend.annotators)."""
+        from .backend.annotators import load_annotator as _load
+
+        return _load(samples, anno_key, annotator, **kwargs)
+
+    def load_all_annotators(samples, anno_key, **kwargs):
+        """Every person's annotations into ``<field>_<annotator>`` fields
+        (see backend.annotators)."""
+        from .backend.annotators import load_all_annotators as _load
+
+        return _load(samples, anno_key, **kwargs)
+
+    def import_project(samples, project_id, **kwargs):
+        """A Label Studio project's annotations into new fields (see
+        backend.import_project)."""
+        from .backend.import_project import import_project as _import
+
+        return _import(samples, project_id, **kwargs)
+
 else:
     register = _stable_package().register
