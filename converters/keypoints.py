@@ -48,6 +48,7 @@ from .results import (
     to_percent,
     with_index,
 )
+from .skeletons import SkeletonLabels, skeleton_labels  # noqa: F401
 
 RESULT_TYPE = "keypointlabels"
 # point radius in percent of the image width; Label Studio requires one
@@ -56,54 +57,6 @@ POINT_WIDTH = 0.5
 NAN = float("nan")
 # more points than any skeleton has: a hint asking for more is garbage
 MAX_POINTS = 100_000
-
-
-class SkeletonLabels:
-    """The Label Studio label of each (class, point name) of a skeleton."""
-
-    SEPARATOR = ": "
-
-    def __init__(self, classes, names):
-        self.classes = [str(c) for c in classes or []]
-        self.names = [str(n) for n in names or []]
-        if len(set(self.names)) != len(self.names):
-            raise ValueError("skeleton point names must be distinct")
-        self.prefixed = len(self.classes) != 1
-        self._parse = {}
-        for cls in self.classes:
-            for index, name in enumerate(self.names):
-                self._parse[self._text(cls, name)] = (cls, index)
-
-    def _text(self, cls, name):
-        return cls + self.SEPARATOR + name if self.prefixed else name
-
-    def value(self, cls, index: int) -> str:
-        """The label of point ``index`` of a keypoint of class ``cls``."""
-        if 0 <= index < len(self.names) and str(cls) in self.classes:
-            return self._text(str(cls), self.names[index])
-        return str(cls)
-
-    def values(self, classes=None) -> list[str]:
-        """All labels (of ``classes``), class by class in point order."""
-        wanted = self.classes if classes is None else classes
-        return [
-            self._text(c, n)
-            for c in self.classes
-            if c in wanted
-            for n in self.names
-        ]
-
-    def parse(self, text):
-        """``(class, point index)`` of a label, or None."""
-        return self._parse.get(text)
-
-
-def skeleton_labels(skeleton, classes):
-    """A :class:`SkeletonLabels` for point names, or None."""
-    names = [n for n in skeleton or [] if n is not None]
-    if not names or not classes:
-        return None
-    return SkeletonLabels(classes, names)
 
 
 def to_ls_keypoint(
