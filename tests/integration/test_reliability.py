@@ -234,20 +234,24 @@ def test_server_killed_between_upload_batches(
     assert_runs_again(ds, proxy.url, server.token, projects, ls)
 
 
+def revoke(server):
+    """Resets the user's legacy token: the old one is refused at once."""
+    r = httpx.post(
+        server.url + "/api/current-user/reset-token/",
+        headers={"Authorization": "Token %s" % server.token},
+    )
+    r.raise_for_status()
+    server.token = r.json()["token"]
+
+
 def test_token_revoked_during_import(ds, server, ls, proxy):
     old_token = server.token
     projects = project_tasks(ls)
     state = dataset_state(ds)
 
-    def revoke():
-        r = httpx.post(
-            server.url + "/api/current-user/reset-token/",
-            headers={"Authorization": "Token %s" % old_token},
-        )
-        r.raise_for_status()
-        server.token = r.json()["token"]
-
-    proxy.inject("POST", IMPORT, Fault(before=revoke, forward=True))
+    proxy.inject(
+        "POST", IMPORT, Fault(before=lambda: revoke(server), forward=True)
+    )
     with pytest.raises(LabelStudioBackendError, match="API key") as info:
         annotate(ds, proxy.url, old_token)
     message = str(info.value)
@@ -356,6 +360,22 @@ def test_load_with_revoked_token_changes_nothing(ds, annotated, server):
     assert "FIFTYONE_LABELSTUDIO_API_KEY" in str(info.value)
     assert dataset_state(ds) == state
     load(ds, server.url, server.token)
+    _expect_loaded(ds, sample_id)
+
+
+def test_token_revoked_during_load(ds, annotated, server, proxy):
+    _, sample_id = annotated
+    old_token = server.token
+    state = dataset_state(ds)
+    # between the export and the predictions request
+    proxy.inject("GET", PREDICTIONS, Fault(before=lambda: revoke(server)))
+    with pytest.raises(LabelStudioBackendError, match="API key") as info:
+        load(ds, proxy.url, old_token)
+    message = str(info.value)
+    assert "Nothing was loaded" in message
+    assert old_token not in message and server.token not in message
+    assert dataset_state(ds) == state
+    load(ds, proxy.url, server.token)  # the new key
     _expect_loaded(ds, sample_id)
 
 
