@@ -445,3 +445,50 @@ def test_import_registered_as_a_run(dataset, ls_server, ls_client, hand_made):
     # cleanup deletes nothing in Label Studio
     results.cleanup()
     assert ls_client.get_project(hand_made["id"])["task_number"] == 4
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_failed_upload_removes_only_its_tasks(
+    dataset,
+    sample_images,
+    ls_server,
+    ls_client,
+    hand_project,
+    monkeypatch,
+    committed,
+):
+    """The 2nd of 2 import batches fails (after the server stored it, or
+    before): the project stays with exactly its own task, no run."""
+    from faults import Fault, FaultProxy
+
+    from fiftyone_labelstudio.client import LabelStudioClient
+
+    monkeypatch.setattr(
+        LabelStudioClient.import_tasks, "__defaults__", (1, None)
+    )
+    pid = hand_project["id"]
+    add_images(dataset, sample_images, 2)
+    proxy = FaultProxy(ls_server.url)
+    try:
+        proxy.inject(
+            "POST",
+            r"^/api/projects/\d+/import\?return_task_ids",
+            Fault(status=500, forward=committed),
+            skip=1,
+        )
+        with pytest.raises(ValueError, match="HTTP 500"):
+            dataset.annotate(
+                "fails",
+                backend=BACKEND,
+                label_schema=SCHEMA,
+                project_id=pid,
+                url=proxy.url,
+                api_key=ls_server.api_key,
+            )
+    finally:
+        proxy.close()
+    assert dataset.list_annotation_runs() == []
+    assert ls_client.get_project(pid)["title"] == "made by hand"
+    assert [t["id"] for t in ls_client.export_tasks(pid)] == [
+        hand_project["own_task"]
+    ]

@@ -14,10 +14,7 @@ import time
 import pytest
 
 import fiftyone as fo
-from fiftyone_labelstudio.backend.annotators import (
-    load_all_annotators,
-    load_annotator,
-)
+from fiftyone_labelstudio import load_all_annotators, load_annotator
 
 from test_backend_common import (
     BACKEND,
