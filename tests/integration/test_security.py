@@ -354,6 +354,36 @@ def test_class_names_cannot_inject_config(
     assert parsed["animal"]["labels"] == NASTY
 
 
+def test_attribute_values_cannot_inject_config(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    dataset.add_sample(fo.Sample(filepath=sample_images[0]))
+    schema = {
+        "boxes": {
+            "type": "detections",
+            "classes": ["cat", 'x"/><Choice value="y'],
+            "attributes": {
+                "mood": {"type": "select", "values": NASTY},
+                "note": {"type": "text"},
+            },
+        },
+    }
+    results = dataset.annotate(
+        "attr",
+        backend=BACKEND,
+        label_schema=schema,
+        media_mode="upload",
+        url=ls_server.url,
+        api_key=ls_server.api_key,
+    )
+    stored = ls_client.get_project(results.project_id)["label_config"]
+    controls = _controls(stored)
+    assert len(controls) == 3, stored  # boxes, mood, note
+    assert controls["boxes"] == ["cat", 'x"/><Choice value="y']
+    assert NASTY in controls.values()
+    assert "evil" not in controls
+
+
 def test_odd_field_names_and_huge_class_lists(
     dataset, sample_images, ls_server, ls_client, ls_projects_guard
 ):
