@@ -12,14 +12,29 @@ from hypothesis import strategies as st
 
 import fiftyone.core.labels as fol
 
+from fiftyone_labelstudio.converters.attributes import control_specs
 from fiftyone_labelstudio.converters.rle import decode_rle, encode_rle
 from fiftyone_labelstudio.converters.tasks import RETURN_TYPES, task_to_labels
 
 CLASSES = ["cat", "dog"]
 SCHEMA = {
-    "cls": {"type": "classification", "classes": CLASSES},
+    "cls": {
+        "type": "classification",
+        "classes": CLASSES,
+        "attributes": {"conf": {"type": "number"}},
+    },
     "clss": {"type": "classifications", "classes": CLASSES},
-    "det": {"type": "detections", "classes": CLASSES},
+    "det": {
+        "type": "detections",
+        "classes": CLASSES,
+        "attributes": {
+            "mood": {"type": "select", "values": ["calm", "wild"]},
+            "note": {"type": "text"},
+            "flag": {"type": "checkbox"},
+            "n": {"type": "number"},
+            "many": {"type": "checkboxes", "values": ["x", "y"]},
+        },
+    },
     "inst": {"type": "instances", "classes": CLASSES},
     "poly": {"type": "polylines", "classes": CLASSES},
     "polyg": {"type": "polygons", "classes": CLASSES},
@@ -30,7 +45,16 @@ SCHEMA = {
     "flag": {"type": "scalar", "scalar_type": "bool"},
     "pick": {"type": "scalar", "scalar_type": "int", "classes": ["1", "2"]},
 }
-CONTROLS = list(SCHEMA) + ["unknown", "", "image"]
+# the fields' controls, their attribute controls, and strangers
+CONTROLS = (
+    list(SCHEMA)
+    + [
+        spec["attrs"]["name"]
+        for field, info in SCHEMA.items()
+        for spec in control_specs(field, info)
+    ]
+    + ["unknown", "", "image"]
+)
 RESULT_TYPES = [
     "choices",
     "rectanglelabels",
@@ -340,3 +364,32 @@ def test_each_bad_coordinate_is_one_problem(bad):
     labels, problems, _ = task_to_labels({}, [good, broken], SCHEMA)
     assert list(labels["det"]["detections"]) == [good["id"]]
     assert [p[1] for p in problems] == [broken["id"]]
+
+
+ATTRIBUTE_CONTROLS = [c for c in CONTROLS if "__" in c]
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "from_name": st.sampled_from(ATTRIBUTE_CONTROLS),
+                "type": st.one_of(st.sampled_from(RESULT_TYPES), json_ish),
+                "value": st.one_of(values, json_ish),
+            },
+            optional={"to_name": st.just("image")},
+        ),
+        max_size=6,
+    )
+)
+def test_bad_attributes_of_a_good_region(attributes):
+    """Per-region attribute results (same id as their region) with any
+    content: the region still loads."""
+    region_id = str(ObjectId())
+    results = [_good_box(region_id)] + [
+        dict(a, id=region_id) for a in attributes
+    ]
+    labels, problems, _ = task_to_labels({}, results, SCHEMA)
+    _check_output((labels, problems, {}))
+    assert region_id in labels["det"]["detections"], problems
