@@ -4,8 +4,9 @@ backend adds to FiftyOne's label schema around the pure converters.
 - :func:`recommend_attr_tool` / :func:`requires_attr_values`: FiftyOne's
   backend contract (``annotate(attributes=True)`` asks for a tool per
   attribute found on the existing labels).
-- :func:`prepare_schema`: checks attribute specs and control names, and
-  records each keypoint field's skeleton point names (``"skeleton"``).
+- :func:`prepare_schema`: checks attribute specs and control names,
+  records each keypoint field's skeleton point names (``"skeleton"``) and
+  the value range of number fields from the App label schemas.
 - :func:`declare_geometry_attributes`: FiftyOne's merge copies only the
   attributes the schema declares onto existing labels; Detection
   ``rotation`` (a Label Studio box rotation) is declared for the merge
@@ -15,6 +16,7 @@ backend adds to FiftyOne's label schema around the pure converters.
 import numbers
 
 from ..converters import attributes as ac
+from .app_schemas import add_scalar_ranges
 from .errors import LabelStudioBackendError
 
 SUPPORTED_ATTR_TYPES = tuple(ac.ATTR_TYPES)
@@ -59,6 +61,7 @@ def prepare_schema(samples, label_schema: dict) -> None:
             names = skeleton_names(samples, field)
             if names:
                 info["skeleton"] = names
+    add_scalar_ranges(samples, label_schema)
     try:
         ac.controls_of(label_schema)
     except ValueError as e:

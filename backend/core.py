@@ -205,7 +205,9 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     @property
     def requires_label_schema(self):
-        return True
+        # without label_field/label_schema, register_run takes the
+        # dataset's App label schemas (backend.app_schemas)
+        return False
 
     def recommend_attr_tool(self, name, value):
         from .attributes import recommend_attr_tool
@@ -242,8 +244,10 @@ class LabelStudioBackend(foua.AnnotationBackend):
                     "go too)" % (samples._root_dataset.name, key, key)
                 )
 
+        from .app_schemas import resolve_default_schema
         from .attributes import prepare_schema
 
+        resolve_default_schema(self, samples)
         prepare_schema(samples, self.config.label_schema)
         self._media_plan = prepare(self, samples)
         super().register_run(

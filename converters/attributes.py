@@ -193,7 +193,7 @@ def _spec(field, name, attr, classes) -> dict:
     if attr_type == NUMBER:
         for key in ("min", "max", "step"):
             value = attr.get(key)
-            if value is not None and _finite(value) is None:
+            if value is not None and finite(value) is None:
                 raise ValueError(
                     "field %r: attribute %r: %s must be a number"
                     % (field, name, key)
@@ -307,7 +307,7 @@ def _payload(spec, value):
     if attr_type == TEXT:
         return {"text": [value]} if isinstance(value, str) else False
     if attr_type == NUMBER:
-        number = _finite(value)
+        number = finite(value)
         return False if number is None else {"number": value}
     texts = _value_texts(spec)
     if attr_type == CHECKBOXES:
@@ -462,7 +462,7 @@ def _parse(spec, result):
         number = value.get("number")
         if number is None:
             return None
-        if _finite(number) is None:
+        if finite(number) is None:
             raise ResultError("number is not a finite number")
         if spec.get("integer"):
             if float(number) != int(number):
@@ -578,7 +578,8 @@ def _hashable(value) -> bool:
         return False
 
 
-def _finite(value):
+def finite(value):
+    """``value`` when it is a finite int or float (not a bool), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return value if math.isfinite(value) else None
@@ -594,7 +595,7 @@ def _json_safe(value) -> bool:
     if value is None or isinstance(value, (bool, str)):
         return True
     if isinstance(value, (int, float)):
-        return _finite(value) is not None
+        return finite(value) is not None
     if isinstance(value, (list, tuple)):
         return all(_json_safe(v) for v in value)
     return False

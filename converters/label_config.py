@@ -173,6 +173,9 @@ def _scalar_control(field, info, attrs) -> ET.Element:
         return _control(tag, attrs, _unique(field, choices))
     if tag == "Number":
         attrs["step"] = "1" if scalar_type == "int" else "any"
+        for key in ("min", "max"):  # a range from the App label schema
+            if ac.finite(info.get(key)) is not None:
+                attrs[key] = str(info[key])
     else:
         attrs["maxSubmissions"] = "1"
         attrs["editable"] = "true"
