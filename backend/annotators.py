@@ -148,7 +148,7 @@ def load_all_annotators(
             fields = {
                 field: "%s_%s" % (field, suffixes[user_id]) for field in schema
             }
-            _check_fields(dataset, fields)
+            _check_fields(fields)
             _load_one(
                 dataset,
                 results,
@@ -215,7 +215,7 @@ def _unique_suffixes(user_ids, users) -> dict:
     }
 
 
-def _check_fields(dataset, fields):
+def _check_fields(fields):
     """Refuses per-annotator field names that are schema fields of the
     run itself (a user named like a field suffix could collide)."""
     clash = [f for f in fields.values() if f in fields]

@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .. import constants
 from .errors import LabelStudioBackendError
+from .import_labels import convert_tasks, register_run, write_fields
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +102,9 @@ def media_name(ref) -> str:
     if not isinstance(ref, str) or not ref:
         return ""
     parts = urlsplit(ref)
-    if parts.path.endswith("/data/local-files/") or "d" in parse_qs(
-        parts.query
-    ):
-        local = parse_qs(parts.query).get("d")
-        if local:
-            return os.path.basename(unquote(local[0]))
+    local = _local_path(ref)
+    if local:
+        return os.path.basename(local)
     name = os.path.basename(unquote(parts.path))
     if "/data/upload/" in parts.path:
         name = _UPLOAD_PREFIX.sub("", name)
@@ -114,8 +112,9 @@ def media_name(ref) -> str:
 
 
 def _local_path(ref) -> str:
+    """The ``d`` path of a ``/data/local-files/?d=...`` URL, else ''."""
     parts = urlsplit(ref) if isinstance(ref, str) else None
-    if parts is None or not parts.query:
+    if parts is None or "/data/local-files" not in parts.path:
         return ""
     local = parse_qs(parts.query).get("d")
     return unquote(local[0]) if local else ""
@@ -234,8 +233,6 @@ def import_project(
     tasks = client.export_tasks(int(project_id))
     matched, unmatched, ambiguous = match_tasks(tasks, samples, schema, match)
     annotator_id = _annotator_id(client, annotator)
-    from .import_labels import convert_tasks, register_run, write_fields
-
     values, id_map, counts, problems = convert_tasks(
         tasks, matched, schema, fields, annotator_id
     )
