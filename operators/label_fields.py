@@ -198,7 +198,23 @@ def field_values(samples, name) -> list:
 
 
 def dataset_classes(dataset, name) -> list:
-    return list(dataset.classes.get(name) or dataset.default_classes or [])
+    """The field's classes: ``dataset.classes``, else those of its App
+    label schema (FiftyOne >= 1.22), else ``default_classes``."""
+    return list(
+        dataset.classes.get(name)
+        or _app_schema_classes(dataset, name)
+        or dataset.default_classes
+        or []
+    )
+
+
+def _app_schema_classes(dataset, name) -> list:
+    try:
+        from ..backend.app_schemas import app_label_schema
+
+        return app_label_schema(dataset, [name]).get(name, {}).get("classes")
+    except Exception:  # an odd stored schema must not break the form
+        return []
 
 
 def dataset_mask_targets(dataset, name) -> dict:

@@ -230,11 +230,29 @@ def _field_inputs(ctx, inputs, samples, name, existing_types):
 
 
 def _attribute_inputs(ctx, inputs, name, label_type):
-    """Per-label attributes (issue 7). The seam: the backend declares no
-    attribute types yet (``SUPPORTED_ATTR_TYPES``), so nothing is asked."""
+    """Per-label attributes (issue 7): those of the field's App label
+    schema (FiftyOne >= 1.22), shown as a notice; None lets FiftyOne take
+    the attributes found on the existing labels."""
     if not backend_supports_attributes():
         return None
-    return None
+    try:
+        from ..backend.app_schemas import app_label_schema
+
+        app = app_label_schema(ctx.dataset, [name]).get(name) or {}
+    except Exception:  # an odd stored schema must not break the form
+        return None
+    attributes = app.get("attributes") or {}
+    if attributes:
+        inputs.view(
+            field_key(name) + "__attributes_notice",
+            types.Notice(
+                label="Attributes from the dataset's label schema: %s"
+                % _preview(
+                    "%s (%s)" % (n, a["type"]) for n, a in attributes.items()
+                )
+            ),
+        )
+    return attributes or None
 
 
 def _classes_inputs(ctx, inputs, samples, name, label_type):

@@ -140,3 +140,45 @@ def test_no_schema_and_no_label_schemas_is_a_clear_error(
         dataset.annotate("none", backend=BACKEND, **creds(ls_server))
     assert project_ids(ls_client) == before
     assert "none" not in dataset.list_annotation_runs()
+
+
+def test_request_form_is_prefilled_from_the_label_schema(
+    dataset, sample_images, ls_server, ls_projects_guard
+):
+    from fiftyone_labelstudio.operators.label_form import field_key
+    from test_operators_support import resolve
+
+    _dataset_with_schemas(dataset, sample_images)
+    schemas = dataset.label_schemas
+    schemas["gt"]["classes"] = ["cat", "dog", "bird"]
+    dataset.set_label_schemas(schemas)
+    key = field_key("gt")
+    props, errors = resolve(
+        dataset, "request_annotations", {"existing_fields": ["gt"]}
+    )
+    assert errors == {}
+    assert props[key + "__classes_source"].default == "dataset"
+    assert "3 classes: cat, dog, bird" in (
+        props[key + "__classes_preview"].view.label
+    )
+    notice = props[key + "__attributes_notice"].view.label
+    assert "age (number)" in notice and "kind (radio)" in notice
+
+    # running the operator with that form creates the run with them
+    from test_operators_support import run
+
+    run(
+        "request_annotations",
+        dataset,
+        {
+            "anno_key": "form",
+            "existing_fields": ["gt"],
+            "media_mode": "upload",
+        },
+    )
+    info = dataset.load_annotation_results("form").config.label_schema["gt"]
+    assert info["classes"] == ["cat", "dog", "bird"]
+    assert info["attributes"]["kind"] == {
+        "type": "radio",
+        "values": ["pet", "wild"],
+    }
