@@ -385,6 +385,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         return {
             "project_id": self.project_id,
             "project_url": self.project_url,
+            "project_title": self.project_title,
             "num_tasks": len(self.task_map),
             "origin": self.origin,
         }
