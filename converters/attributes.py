@@ -402,7 +402,10 @@ def apply_attributes(
         except ResultError as e:
             report(problems, result, str(e))
             continue
-        owner = None if image_level else owners.get(result.get("id"))
+        region_id = result.get("id")
+        owner = None
+        if not image_level and isinstance(region_id, str):
+            owner = owners.get(region_id)
         if not image_level and owner is None:
             report(problems, result, "attribute of a region that is gone")
             continue
