@@ -1,5 +1,6 @@
 """The plugin's operators."""
 
+from .import_project import ImportProject
 from .load import LoadAnnotations
 from .manage import (
     DeleteAnnotationRun,
@@ -18,4 +19,5 @@ OPERATORS = [
     RenameAnnotationRun,
     DeleteAnnotationRun,
     OpenInLabelStudio,
+    ImportProject,
 ]

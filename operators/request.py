@@ -8,7 +8,7 @@ from fiftyone.operators.executor import ExecutionOptions
 
 from .. import constants
 from ..backend.locks import run_lock
-from . import execution, forms, label_form, runs
+from . import execution, forms, label_form, ls_projects, runs
 
 MEDIA_MODES = [
     (
@@ -42,6 +42,7 @@ class Request:
     anno_key: str = None
     label_schema: dict = None
     project_name: str = None
+    project_id: int = None
     media_field: str = "filepath"
     media_mode: str = "auto"
     send_existing: bool = True
@@ -55,7 +56,8 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         return foo.OperatorConfig(
             name="request_annotations",
             label="Label Studio: request annotations",
-            description="Send samples to a new Label Studio project",
+            description="Send samples to a new (or an existing) Label "
+            "Studio project",
             icon="edit_note",
             dynamic=True,
             execute_as_generator=True,
@@ -110,6 +112,7 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         anno_key,
         label_fields,
         project_name=None,
+        project_id=None,
         media_field=None,
         media_mode="auto",
         send_existing=True,
@@ -121,7 +124,8 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
 
         ``label_fields``: ``{field: {"type": ..., "classes": [...],
         "mask_targets": {...}}}`` (existing fields need only ``{}``).
-        Returns the result dict (or the queued operation if ``delegate``).
+        ``project_id``: add the tasks to this existing Label Studio project
+        (its labeling config must cover the fields). Returns the result dict (or the queued operation if ``delegate``).
         """
         dataset = sample_collection._root_dataset
         params = label_form.params_for_fields(dataset, label_fields)
@@ -134,6 +138,8 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         )
         if media_field:
             params["media_field"] = media_field
+        if project_id is not None:
+            params.update(existing_project=True, project_id=str(project_id))
         return self._call(
             sample_collection,
             params,
@@ -172,14 +178,8 @@ def build_request(ctx, inputs) -> Request:
     inputs.view(
         "options_header", types.Header(label="Label Studio", divider=True)
     )
-    inputs.str(
-        "project_name",
-        default="",
-        label="Project name",
-        description="Title of the new project (default: FiftyOne_%s)"
-        % ctx.dataset.name,
-    )
-    req.project_name = (ctx.params.get("project_name") or "").strip() or None
+    project_ok = _project_inputs(ctx, inputs, req)
+    ok &= project_ok
 
     req.media_field, media_ok = _media_field_input(ctx, inputs)
     ok &= media_ok
@@ -222,6 +222,50 @@ def build_request(ctx, inputs) -> Request:
     req.open_after = bool(ctx.params.get("open_in_labelstudio", True))
     req.ok = bool(ok)
     return req
+
+
+def _project_inputs(ctx, inputs, req: Request) -> bool:
+    """A new project's name, or an existing project (issue 7) whose
+    labeling config is checked against the fields right here."""
+    inputs.bool(
+        "existing_project",
+        default=False,
+        label="Add to an existing Label Studio project",
+        description="Its labeling config must cover the label fields; "
+        "deleting the run later deletes only the tasks it added",
+        view=types.CheckboxView(),
+    )
+    if not ctx.params.get("existing_project", False):
+        inputs.str(
+            "project_name",
+            default="",
+            label="Project name",
+            description="Title of the new project (default: FiftyOne_%s)"
+            % ctx.dataset.name,
+        )
+        req.project_name = (
+            ctx.params.get("project_name") or ""
+        ).strip() or None
+        return True
+
+    req.project_id = ls_projects.project_input(
+        ctx,
+        inputs,
+        req.credentials,
+        label="Existing Label Studio project",
+        description="The tasks are added to this project",
+    )
+    if req.project_id is None:
+        return False
+    if req.credentials is None or req.label_schema is None:
+        return True  # those errors are shown already
+    problem = ls_projects.coverage_problem(
+        req.credentials, req.target, req.label_schema, req.project_id
+    )
+    if problem:
+        forms.error(inputs, "project_error", problem)
+        return False
+    return True
 
 
 def _target_notice(ctx, inputs, target, n) -> bool:
@@ -292,6 +336,7 @@ def _send(ctx, req: Request, report) -> dict:
                 label_schema=req.label_schema,
                 media_field=req.media_field,
                 project_name=req.project_name,
+                project_id=req.project_id,
                 media_mode=req.media_mode,
                 launch_editor=False,
                 progress=report.fiftyone_callback("Sending to Label Studio"),
@@ -310,6 +355,7 @@ def _send(ctx, req: Request, report) -> dict:
         "project_name": summary["project_name"],
         "project_id": summary["project_id"],
         "project_url": summary["project_url"],
+        "existing_project": req.project_id is not None,
         "open_in_labelstudio": req.open_after,
         "delegated": bool(ctx.delegated),
     }
