@@ -240,16 +240,14 @@ def download_video(backend, results) -> dict:
                 keep.setdefault(field, {})[sample_id] = ids
             for field, by_type in labels.items():
                 for return_type, value in by_type.items():
+                    if is_frame_field(field):
+                        value = _by_frame_id(value, by_number, field, problems)
+                    # nothing to add: deletions follow from the id map (an
+                    # empty dict would turn a None field into an empty list)
+                    if value is None or value == {}:
+                        continue
                     out = annotations[field].setdefault(return_type, {})
-                    if return_type == "scalar":
-                        if value is not None:
-                            out[sample_id] = value
-                    elif is_frame_field(field):
-                        out[sample_id] = _by_frame_id(
-                            value, by_number, field, problems
-                        )
-                    else:
-                        out[sample_id] = value
+                    out[sample_id] = value
 
     # uploaded labels with nothing to come back from stay as they are
     for field in schema:
@@ -312,25 +310,27 @@ def _keep_current(results, annotations, keep, return_types) -> int:
                     out.setdefault(sample_id, value)
                     kept += 1
             continue
-        return_type = return_types[info["type"]]
-        out = annotations[field].setdefault(return_type, {})
+        out = annotations[field].setdefault(return_types[info["type"]], {})
         if is_frame_field(field):
             ids, frame_ids, values = view.values(["id", "frames.id", field])
             for sample_id, fids, frame_values in zip(ids, frame_ids, values):
                 wanted = _wanted(per_sample[sample_id], uploaded, sample_id)
-                mine = out.setdefault(sample_id, {})
+                mine = {}
                 for frame_id, value in zip(fids, frame_values or []):
                     for label in _as_labels(value):
                         if label.id in wanted:
                             mine.setdefault(frame_id, {})[label.id] = label
                             kept += 1
+                for frame_id, labels in mine.items():
+                    out.setdefault(sample_id, {}).setdefault(
+                        frame_id, {}
+                    ).update(labels)
         else:
             for sample_id, value in zip(*view.values(["id", field])):
                 wanted = _wanted(per_sample[sample_id], uploaded, sample_id)
-                mine = out.setdefault(sample_id, {})
                 for label in _as_labels(value):
                     if label.id in wanted:
-                        mine[label.id] = label
+                        out.setdefault(sample_id, {})[label.id] = label
                         kept += 1
     return kept
 

@@ -318,3 +318,41 @@ def test_keyframe_runs_send_keyframes_and_load_keyframe_flags(
     assert sorted(birds) == [2, 3, 4]
     assert [birds[f][0].keyframe for f in (2, 3, 4)] == [True, False, True]
     assert len({birds[f][0].index for f in (2, 3, 4)}) == 1
+
+
+def test_unreadable_track_keeps_its_labels(
+    dataset, videos, ls_server, ls_client, ls_projects_guard, caplog
+):
+    dataset.add_samples([fo.Sample(filepath=videos[1])])
+    sample = dataset.first()
+    for f in (2, 3):
+        sample.frames[f]["gt"] = fo.Detections(
+            detections=[
+                fo.Detection(label="car", bounding_box=_box(0.3), index=1),
+                fo.Detection(label="person", bounding_box=_box(0.6), index=2),
+            ]
+        )
+    sample.save()
+    before = {
+        f: [d.id for d in ds] for f, ds in _frame_labels(sample, "gt").items()
+    }
+    results = dataset.annotate(
+        "unreadable",
+        backend=BACKEND,
+        label_field="frames.gt",
+        classes=["car", "person"],
+        **creds(ls_server),
+    )
+    task = tasks_by_sample(ls_client, results.project_id)[sample.id]
+    res = prediction_results(task)
+    car_id = before[2][0]
+    by_id(res, car_id)["value"]["sequence"] = "garbage"  # unreadable
+    res.remove(by_id(res, before[2][1]))  # person deleted
+    annotate_task(ls_client, task["id"], res)
+
+    dataset.load_annotations("unreadable")
+    after = _frame_labels(dataset.first(), "gt")
+    assert {f: [d.id for d in ds] for f, ds in after.items()} == {
+        f: [ids[0]] for f, ids in before.items()
+    }
+    assert "did not load as they are" in caplog.text
