@@ -54,6 +54,7 @@ def prepare_video(samples, plan, label_schema, progress=None) -> None:
         check_video_schema(label_schema)
     except ValueError as e:
         raise LabelStudioBackendError(str(e)) from None
+    _drop_attributes(label_schema)
 
     info = _read_metadata(samples)
     missing = [s for s, v in info.items() if None in v]
@@ -77,6 +78,25 @@ def prepare_video(samples, plan, label_schema, progress=None) -> None:
     plan.videos = {s: (int(v[1]), float(v[0])) for s, v in info.items()}
     plan.sizes = {s: (int(v[2]), int(v[3])) for s, v in info.items()}
     samples.ensure_frames()
+
+
+def _drop_attributes(label_schema) -> None:
+    """Video tasks carry no label attributes yet. The schema (stored with
+    the run) must not list any: FiftyOne's merge would set the listed
+    attributes of existing labels to None on load."""
+    dropped = {}
+    for field, info in label_schema.items():
+        if info.get("attributes"):
+            dropped[field] = sorted(info["attributes"])
+            info["attributes"] = {}
+    if dropped:
+        logger.warning(
+            "Label attributes are not annotated on videos yet; left as "
+            "they are: %s",
+            "; ".join(
+                "%s: %s" % (f, ", ".join(a)) for f, a in dropped.items()
+            ),
+        )
 
 
 def _read_metadata(samples) -> dict:

@@ -77,7 +77,12 @@ def _video_dataset(dataset, videos):
     for f in range(1, 7):  # car: frames 1-6, moving right
         s0.frames[f]["gt"] = fo.Detections(
             detections=[
-                fo.Detection(label="car", bounding_box=_box(0.05 * f), index=1)
+                fo.Detection(
+                    label="car",
+                    bounding_box=_box(0.05 * f),
+                    index=1,
+                    color="red",  # attributes stay as they are
+                )
             ]
         )
     for f in range(3, 6):  # person: frames 3-5
@@ -201,6 +206,7 @@ def test_video_tracks_round_trip(
     for f in range(1, 7):
         (det,) = got[f]  # the person track is gone
         assert (det.id, det.label, det.index) == (car[f].id, "car", 1)
+        assert det.color == "red"
         want = _box(0.5 if f == 2 else 0.05 * f)
         if f == 4:  # interpolated between frames 3 and 5
             want = _box((0.15 + 0.25) / 2)
