@@ -8,10 +8,9 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 from fiftyone.operators.executor import ExecutionOptions
 
-from ..backend.locks import run_lock
 from . import execution, forms, label_form, runs
+from .load_work import EVERY_ANNOTATOR, LATEST, load as _load
 
-LATEST = "latest"
 UNEXPECTED = [
     ("keep", "Keep", "Store them in new fields named after the run"),
     ("ignore", "Ignore", "Drop them"),
@@ -116,7 +115,11 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
         delegation_target=None,
     ):
         """Loads a run from Python; ``dest_field`` maps run fields to the
-        fields to write (default: the same fields)."""
+        fields to write (default: the same fields). ``annotator``: one
+        person's annotations (e-mail or username), or ``"*"`` for every
+        annotator into fields of their own."""
+        if annotator == "*":
+            annotator = EVERY_ANNOTATOR
         params = dict(
             anno_key=anno_key,
             unexpected=unexpected,
@@ -159,8 +162,15 @@ def build_load(ctx, inputs) -> Load:
                 summary["num_samples"],
                 ", ".join(summary["label_fields"]),
             ),
-            description="Label Studio project: %s"
-            % (summary["project_url"] or "unknown"),
+            description="Label Studio project: %s%s"
+            % (
+                (
+                    "'%s' " % summary["project_name"]
+                    if summary["project_name"]
+                    else ""
+                ),
+                summary["project_url"] or "unknown",
+            ),
         ),
     )
 
@@ -173,9 +183,22 @@ def build_load(ctx, inputs) -> Load:
         )
         ok = False
 
+    load.annotator = _annotator_input(ctx, inputs, load.credentials)
+
     schema = ctx.dataset.get_annotation_info(key).config.label_schema or {}
     load.dest_field = {}
-    for name in sorted(schema):
+    if load.annotator == EVERY_ANNOTATOR:
+        inputs.view(
+            "every_annotator_notice",
+            types.Notice(
+                label="Each person's annotations go into fields of their "
+                "own: %s"
+                % ", ".join("%s_<annotator>" % f for f in sorted(schema)),
+                description="e.g. ground_truth_alice; loading again "
+                "updates the same fields",
+            ),
+        )
+    for name in sorted(schema) if load.annotator != EVERY_ANNOTATOR else []:
         dest, dest_ok = _dest_input(ctx, inputs, name, schema[name])
         ok &= dest_ok
         if dest_ok:
@@ -193,8 +216,6 @@ def build_load(ctx, inputs) -> Load:
         view=choices,
     )
     load.unexpected = ctx.params.get("unexpected") or "keep"
-
-    load.annotator = _annotator_input(ctx, inputs, load.credentials)
 
     inputs.bool(
         "cleanup",
@@ -258,6 +279,11 @@ def _annotator_input(ctx, inputs, credentials):
     Studio (only the latest is offered if it cannot be reached)."""
     choices = types.DropdownView()
     choices.add_choice(LATEST, label="The latest annotation of each task")
+    choices.add_choice(
+        EVERY_ANNOTATOR,
+        label="Every annotator into their own fields",
+        description="<field>_<annotator>, one set of fields per person",
+    )
     if credentials is not None:
         for email in _annotators(credentials):
             choices.add_choice(email, label="Annotation by %s" % email)
@@ -295,81 +321,6 @@ def _annotators(credentials) -> list:
     return sorted(names)
 
 
-def _load(ctx, load: Load, report) -> dict:
-    dataset = ctx.dataset
-    report(0.0, "Downloading annotations of '%s'" % load.anno_key, force=True)
-    kwargs = dict(load.credentials.kwargs())
-    if load.annotator:
-        kwargs["annotator"] = load.annotator
-    before = _label_counts(dataset, load.dest_field.values())
-    cache = dataset._annotation_cache
-    # One load of a run at a time (other App users, delegated workers)
-    with run_lock(dataset, load.anno_key, "load"):
-        # Another execution may have saved the run meanwhile (the App
-        # shares one dataset object between executions): read it afresh
-        dataset.reload()
-        try:
-            # Loaded (and cached) first so that the download reports
-            # progress and uses this execution's credentials;
-            # load_annotations() then reuses these results
-            cache.pop(load.anno_key, None)
-            results = dataset.load_annotation_results(
-                load.anno_key,
-                cache=True,
-                progress=report.fiftyone_callback("Downloading"),
-                **kwargs,
-            )
-            dataset.load_annotations(
-                load.anno_key,
-                dest_field=load.dest_field or None,
-                unexpected=load.unexpected,
-                cleanup=load.cleanup,
-                progress=report.fiftyone_callback("Merging"),
-            )
-        finally:
-            # the cached results hold the key: keep nothing secret in memory
-            cache.pop(load.anno_key, None)
-    skipped = getattr(results, "_load_report", None) or {}
-    stamp = runs.record_last_loaded(dataset, load.anno_key)
-    after = _label_counts(dataset, load.dest_field.values())
-    return {
-        "anno_key": load.anno_key,
-        "num_samples": load.num_samples,
-        "fields": [
-            {"field": f, "labels_before": before[f], "labels_after": after[f]}
-            for f in sorted(after)
-        ],
-        "annotator": load.annotator or LATEST,
-        "cleanup": load.cleanup,
-        "last_loaded": stamp,
-        "delegated": bool(ctx.delegated),
-        "skipped_results": skipped.get("skipped_results", 0),
-        "skipped_details": skipped.get("skipped_details", []),
-    }
-
-
-def _label_counts(dataset, fields) -> dict:
-    counts = {}
-    for name in fields:
-        counts[name] = _count_labels(dataset, name)
-    return counts
-
-
-def _count_labels(dataset, name) -> int:
-    if not dataset.has_field(name):
-        return 0
-    field = dataset.get_field(name)
-    path = name
-    if isinstance(field, fof.EmbeddedDocumentField):
-        attr = label_form.LIST_ATTR.get(field.document_type)
-        if attr:
-            path = "%s.%s" % (name, attr)
-    try:
-        return int(dataset.count(path))
-    except Exception:
-        return 0
-
-
 def _outputs(result) -> types.Property:
     outputs = types.Object()
     outputs.str("anno_key", label="Annotation key")
@@ -379,6 +330,17 @@ def _outputs(result) -> types.Property:
     table.add_column("labels_before", label="Labels before")
     table.add_column("labels_after", label="Labels after")
     outputs.list("fields", types.Object(), label="Fields", view=table)
+    if result.get("annotator") == EVERY_ANNOTATOR:
+        people = types.TableView()
+        people.add_column("annotator", label="Annotator")
+        people.add_column("fields", label="Fields written")
+        people.add_column("labels", label="Labels")
+        outputs.list(
+            "annotators",
+            types.Object(),
+            label="Annotators (%d)" % len(result.get("annotators") or []),
+            view=people,
+        )
     outputs.str("last_loaded", label="Loaded at")
     if result.get("skipped_results"):
         outputs.int(

@@ -43,18 +43,7 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
         if problem:
             raise ValueError(problem)
         key = ctx.params["anno_key"]
-        results = runs.load_results(ctx.dataset, key, creds)
-        status = dict(results.get_status())
-        status["anno_key"] = key
-        status["project_url"] = status.get("project_url") or ""
-        status["annotators"] = [
-            dict(annotator=name, **counts)
-            for name, counts in (status.get("annotators") or {}).items()
-        ]
-        status["agreement_summary"] = _agreement_summary(
-            status.get("agreement")
-        )
-        return status
+        return run_status(ctx.dataset, key, creds)
 
     def resolve_output(self, ctx):
         status = ctx.results or {}
@@ -91,7 +80,26 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
         return self._call(dataset._root_dataset, {"anno_key": anno_key})
 
 
-def _agreement_summary(agreement) -> str:
+def run_status(dataset, key, creds) -> dict:
+    """The run's status from Label Studio, JSON-ready: counts, one row per
+    annotator, the agreement in one line (also used by the panel)."""
+    return status_of(runs.load_results(dataset, key, creds), key)
+
+
+def status_of(results, key) -> dict:
+    """``run_status`` of results already loaded."""
+    status = dict(results.get_status())
+    status["anno_key"] = key
+    status["project_url"] = status.get("project_url") or ""
+    status["annotators"] = [
+        dict(annotator=name, **counts)
+        for name, counts in (status.get("annotators") or {}).items()
+    ]
+    status["agreement_summary"] = agreement_summary(status.get("agreement"))
+    return status
+
+
+def agreement_summary(agreement) -> str:
     """One line: the mean and each field's figure (backend.agreement)."""
     if not agreement or not agreement.get("tasks"):
         return ""

@@ -9,22 +9,18 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
 from .. import constants
-from ..operators import forms, runs
+from ..operators import runs
+from .run_rows import (
+    COLUMNS,
+    NOT_CHECKED,
+    fetch_status,
+    render_status,
+    row as _row,
+    status_state,
+)
 
-# The "Annotated" cell until "Refresh progress" asks Label Studio
-NOT_CHECKED = "not checked"
 # How many "Open in Label Studio" link buttons to show above the table
 _MAX_LINKS = 12
-
-COLUMNS = [
-    ("key", "Run"),
-    ("project", "Label Studio project"),
-    ("label_fields", "Label fields"),
-    ("num_samples", "Samples"),
-    ("created", "Created"),
-    ("progress", "Annotated"),
-    ("last_loaded", "Last loaded"),
-]
 ROW_ACTIONS = [
     ("load_run", "Load annotations", "download"),
     ("open_run", "Open in Label Studio", "open_in_new"),
@@ -36,8 +32,9 @@ ROW_ACTIONS = [
 HELP = """Lists this dataset's Label Studio annotation runs.
 
 Start with **Request annotations**: choose samples, label fields and
-classes; the samples go to a new Label Studio project. Annotate there, then
-**Load annotations** here. The secrets `%s` and `%s` set the server and
+classes; the samples go to a new (or an existing) Label Studio project.
+Annotate there, then **Load annotations** here. **Import a Label Studio
+project** loads the annotations of any project into new fields. The secrets `%s` and `%s` set the server and
 your access token.""" % (
     constants.SECRET_URL,
     constants.SECRET_API_KEY,
@@ -78,6 +75,9 @@ class LabelStudioRunsPanel(foo.Panel):
     def request_annotations(self, ctx):
         ctx.prompt(_uri("request_annotations"), on_success=self.refresh)
 
+    def import_project(self, ctx):
+        ctx.prompt(_uri("import_project"), on_success=self.refresh)
+
     # row actions: the App sends the row index
 
     def load_run(self, ctx):
@@ -87,17 +87,22 @@ class LabelStudioRunsPanel(foo.Panel):
         self._prompt_for_row(ctx, "open_in_labelstudio")
 
     def status_run(self, ctx):
-        """Asks Label Studio for this run's progress: the row updates and
-        a notification says it."""
+        """Asks Label Studio for this run's status: the row's progress
+        updates, a notification says it, and the per-annotator counts and
+        agreement show under the table."""
         key = self._row_key(ctx)
         if key is None:
             return
         if not runs.is_our_run(ctx.dataset, key):
             return self._gone(ctx, key)
         creds, problem = runs.get_credentials(ctx)
-        progress = problem and "error: %s" % problem
+        progress, status = "error: %s" % problem, None
         if creds is not None:
-            progress = _progress(ctx.dataset, key, creds)
+            progress, status = fetch_status(ctx.dataset, key, creds)
+        if status is not None:
+            shown = status_state(status)
+            ctx.panel.state.status = shown
+            ctx.panel.state.status_annotators = shown["annotators"]
         rows = list(ctx.panel.get_state("runs") or [])
         for row in rows:
             if row.get("key") == key:
@@ -165,7 +170,10 @@ class LabelStudioRunsPanel(foo.Panel):
 
         if with_progress and server is not None:
             for row in rows:
-                row["progress"] = _progress(dataset, row["key"], creds)
+                row["progress"] = fetch_status(dataset, row["key"], creds)[0]
+        status = ctx.panel.get_state("status") or {}
+        if status and status.get("key") not in {r["key"] for r in rows}:
+            ctx.panel.state.status = None  # its run is gone
 
         ctx.panel.state.runs = rows
         ctx.panel.state.num_runs = len(rows)
@@ -216,6 +224,13 @@ class LabelStudioRunsPanel(foo.Panel):
             on_click=self.request_annotations,
         )
         buttons.btn(
+            "import_project",
+            label="Import a Label Studio project",
+            icon="move_to_inbox",
+            variant="outlined",
+            on_click=self.import_project,
+        )
+        buttons.btn(
             "refresh_progress",
             label="Refresh progress",
             icon="sync",
@@ -247,6 +262,9 @@ class LabelStudioRunsPanel(foo.Panel):
                     tooltip=label,
                 )
             panel.list("runs", types.Object(), view=table, label="Runs")
+            status = state.get_state("status")
+            if status:
+                render_status(panel, status)
         return types.Property(
             panel, view=types.GridView(orientation="vertical", pad=2, gap=2)
         )
@@ -279,52 +297,7 @@ _EMPTY = """No Label Studio runs on this dataset yet.
 1. Select samples in the grid (or use a view), then click
    **Request annotations** and choose the label fields and classes.
 2. Annotate in Label Studio (the run's project opens from this panel).
-3. Come back and use **Load annotations** on the run's row."""
+3. Come back and use **Load annotations** on the run's row.
 
-
-def _row(dataset, key, progress) -> dict:
-    try:
-        s = runs.run_summary(dataset, key)
-    except Exception as e:  # a broken run still gets a row
-        return {
-            "key": key,
-            "project": "unreadable run: %s" % type(e).__name__,
-            "label_fields": "",
-            "num_samples": "",
-            "created": "",
-            "progress": progress,
-            "last_loaded": "",
-            "project_url": "",
-        }
-    if s["project_id"] is None:
-        project = "none (deleted)"
-    elif s["project_name"]:
-        project = "%s (#%s)" % (s["project_name"], s["project_id"])
-    else:
-        project = "Project #%s" % s["project_id"]
-    return {
-        "key": key,
-        "project": project,
-        "label_fields": ", ".join(s["label_fields"]),
-        "num_samples": (
-            s["num_samples"] if s["num_samples"] is not None else ""
-        ),
-        "created": s["created"],
-        "progress": progress,
-        "last_loaded": s["last_loaded"] or "never",
-        "project_url": s["project_url"],
-    }
-
-
-def _progress(dataset, key, creds) -> str:
-    """``annotated/tasks (pct%)`` from Label Studio, or the problem."""
-    try:
-        results = runs.load_results(dataset, key, creds)
-        if getattr(results, "project_id", None) is None:
-            return "no project"
-        status = results.get_status()
-    except Exception as e:
-        return "error: %s" % (str(e).splitlines()[0][:120] or type(e).__name__)
-    tasks, done = status.get("tasks") or 0, status.get("annotated") or 0
-    pct = (100.0 * done / tasks) if tasks else 0.0
-    return "%d/%d (%.0f%%)" % (done, tasks, pct)
+Annotations made in any Label Studio project can also come in as new
+fields: **Import a Label Studio project**."""

@@ -271,9 +271,7 @@ def test_import_reports_matches_and_labels(images_ds, hand_made, ls_server):
     assert_no_secret(result, ls_server.api_key)
 
 
-def test_import_registered_as_a_run_delegated(
-    images_ds, hand_made, ls_client
-):
+def test_import_registered_as_a_run_delegated(images_ds, hand_made, ls_client):
     params = {
         "project_id": str(hand_made["id"]),
         "overwrite": True,

@@ -72,6 +72,7 @@ def test_empty_dataset_explains_how_to_start(images_ds, ls_server):
     buttons = props["buttons"]["type"]["properties"]
     assert set(buttons) == {
         "request_annotations",
+        "import_project",
         "refresh_progress",
         "refresh",
     }
@@ -120,6 +121,17 @@ def test_runs_are_listed_with_actions_and_links(
     props = rendered(calls)
     table = props["runs"]["view"]
     assert table["name"] == "TableView"
+    # few columns: the actions stay visible in a half-width panel
+    assert [c["key"] for c in table["columns"]] == [
+        "key",
+        "project",
+        "fields",
+        "progress",
+        "dates",
+    ]
+    assert first["fields"] == "ground_truth (%d)" % len(images_ds)
+    assert first["dates"].endswith(" / never")
+    assert first["project"].startswith("FiftyOne_%s (#" % images_ds.name)
     assert [a["name"] for a in table["row_actions"]] == [
         "load_run",
         "open_run",
