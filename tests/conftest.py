@@ -66,11 +66,23 @@ class LabelStudioServer:
         self.password = "admin12345"
 
 
+_SUITES = ("unit", "integration", "browser")
+
+
+def _suite(item):
+    parts = item.path.relative_to(REPO).parts
+    return parts[1] if len(parts) > 1 and parts[1] in _SUITES else None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        parts = item.path.relative_to(REPO).parts
-        if len(parts) > 1 and parts[1] in ("unit", "integration", "browser"):
-            item.add_marker(getattr(pytest.mark, parts[1]))
+        suite = _suite(item)
+        if suite:
+            item.add_marker(getattr(pytest.mark, suite))
+    # Fast pure tests first; browser tests last: Playwright's sync API
+    # leaves an event loop behind that changes how FiftyOne runs operators
+    order = {name: i for i, name in enumerate(_SUITES)}
+    items.sort(key=lambda item: order.get(_suite(item), len(_SUITES)))
 
 
 def pytest_terminal_summary(terminalreporter):
