@@ -7,6 +7,7 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
 from . import execution, forms, label_form, ls_projects, runs
+from .import_report import outputs as _outputs, run_import as _import
 
 MATCH_MODES = [
     (
@@ -31,7 +32,6 @@ BRUSH_TYPES = [
     ("instances", "Instance masks (Detections)"),
     ("segmentation", "Semantic segmentation"),
 ]
-_MAX_LISTED = 20  # unmatched images listed in the output
 
 
 @dataclass
@@ -250,9 +250,9 @@ def _controls_inputs(ctx, inputs, imp, project):
             param,
             default=default,
             required=False,
-            label="Control '%s' (%s, %d classes) into"
-            % (control, entry["type"], len(entry.get("classes") or [])),
-            description="A field name; leave empty to skip this control",
+            label="Field for control '%s'" % control,
+            description="%s%s; leave empty to skip this control"
+            % (entry["type"], _classes_text(entry.get("classes"))),
         )
         name = (ctx.params.get(param, default) or "").strip()
         problem = _field_problem(dataset, name, used, imp)
@@ -277,6 +277,15 @@ def _controls_inputs(ctx, inputs, imp, project):
         forms.error(inputs, "fields_required", "Import at least one control")
         ok = False
     return schema if ok else None
+
+
+def _classes_text(classes, limit=6) -> str:
+    if not classes:
+        return ""
+    shown = ", ".join(classes[:limit])
+    if len(classes) > limit:
+        shown += ", ... (%d in all)" % len(classes)
+    return " of " + shown
 
 
 def _field_problem(dataset, name, used, imp):
@@ -351,73 +360,3 @@ def _run_key_input(ctx, inputs, imp) -> bool:
         return False
     imp.anno_key = key
     return True
-
-
-def _import(ctx, imp: Import, report) -> dict:
-    from ..backend.import_project import import_project
-
-    report(
-        0.0, "Importing Label Studio project %s" % imp.project_id, force=True
-    )
-    out = import_project(
-        imp.target,
-        imp.project_id,
-        label_field=dict(imp.label_field),
-        match=imp.match,
-        label_types=dict(imp.label_types) or None,
-        anno_key=imp.anno_key,
-        overwrite=imp.overwrite,
-        **imp.credentials.kwargs(),
-    )
-    ctx.dataset.reload()
-    unmatched = out["unmatched"] + out["ambiguous"]
-    return {
-        "project_id": out["project_id"],
-        "anno_key": imp.anno_key or "",
-        "match": imp.match,
-        "tasks": out["tasks"],
-        "matched": out["matched"],
-        "loaded": out["loaded"],
-        "unannotated": out["unannotated"],
-        "unmatched": len(out["unmatched"]),
-        "ambiguous": len(out["ambiguous"]),
-        "unmatched_images": [
-            str(t.get("image")) for t in unmatched[:_MAX_LISTED]
-        ],
-        "labels": [
-            {"control": c, "field": f, "labels": out["labels"].get(f, 0)}
-            for c, f in sorted(out["fields"].items())
-        ],
-        "skipped_results": out["skipped_results"],
-        "problems": list(out["problems"]),
-        "delegated": bool(ctx.delegated),
-    }
-
-
-def _outputs(result) -> types.Property:
-    outputs = types.Object()
-    outputs.int("tasks", label="Tasks in the project")
-    outputs.int("matched", label="Matched to samples")
-    outputs.int("loaded", label="Annotated tasks loaded")
-    outputs.int("unmatched", label="Matched no sample")
-    if result.get("ambiguous"):
-        outputs.int("ambiguous", label="Matched several samples")
-    table = types.TableView()
-    table.add_column("control", label="Control")
-    table.add_column("field", label="Field")
-    table.add_column("labels", label="Labels")
-    outputs.list("labels", types.Object(), label="Fields", view=table)
-    if result.get("unmatched_images"):
-        outputs.list(
-            "unmatched_images",
-            types.String(),
-            label="Images without a sample (first %d)" % _MAX_LISTED,
-        )
-    if result.get("skipped_results"):
-        outputs.int("skipped_results", label="Results that did not load")
-        outputs.list("problems", types.String(), label="Why")
-    if result.get("anno_key"):
-        outputs.str("anno_key", label="Registered as annotation run")
-    return types.Property(
-        outputs, view=types.View(label="Label Studio project imported")
-    )

@@ -16,7 +16,7 @@ COLUMNS = [
     ("project", "Label Studio project"),
     ("fields", "Fields (samples)"),
     ("progress", "Annotated"),
-    ("dates", "Created / loaded (UTC)"),
+    ("dates", "Created / last loaded (UTC)"),
 ]
 
 
@@ -56,8 +56,7 @@ def row(dataset, key, progress) -> dict:
         "created": s["created"],
         "progress": progress,
         "last_loaded": last_loaded,
-        "dates": "%s / %s"
-        % (_short(s["created"]) or "?", _short(last_loaded)),
+        "dates": "%s / %s" % ((s["created"] or "?")[:10], _short(last_loaded)),
         "project_url": s["project_url"],
     }
 

@@ -5,6 +5,8 @@ Panel state holds only what is shown (keys, URLs, counts, messages): the
 credentials are read per event and never stored.
 """
 
+import re
+
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
@@ -19,8 +21,12 @@ from .run_rows import (
     status_state,
 )
 
-# How many "Open in Label Studio" link buttons to show above the table
-_MAX_LINKS = 12
+# "Open in Label Studio" link buttons above the table: those of the
+# newest runs, in rows of a few (a single row of many buttons would widen
+# the panel and push the table's actions out of sight); the row action
+# "Open in Label Studio" covers every run
+_MAX_LINKS = 6
+_LINKS_PER_ROW = 3
 ROW_ACTIONS = [
     ("load_run", "Load annotations", "download"),
     ("open_run", "Open in Label Studio", "open_in_new"),
@@ -215,7 +221,9 @@ class LabelStudioRunsPanel(foo.Panel):
                 ),
             )
 
-        buttons = panel.h_stack("buttons", align_x="left", gap=2)
+        # two buttons a row: the row fits a half-width panel (one wide
+        # row would widen the panel and push the table's actions out)
+        buttons = panel.h_stack("buttons", align_x="left", gap=1, columns=2)
         buttons.btn(
             "request_annotations",
             label="Request annotations",
@@ -261,19 +269,24 @@ class LabelStudioRunsPanel(foo.Panel):
                     icon=icon,
                     tooltip=label,
                 )
-            panel.list("runs", types.Object(), view=table, label="Runs")
+            # above the table: in sight even when the table is long
             status = state.get_state("status")
             if status:
                 render_status(panel, status)
+            panel.list("runs", types.Object(), view=table, label="Runs")
         return types.Property(
-            panel, view=types.GridView(orientation="vertical", pad=2, gap=2)
+            panel, view=types.GridView(orientation="vertical", gap=2)
         )
 
     def _render_links(self, panel, rows):
-        linked = [r for r in rows if r.get("project_url")][:_MAX_LINKS]
+        linked = [r for r in rows if r.get("project_url")]
+        linked = sorted(linked, key=_newness)
+        linked = linked[-_MAX_LINKS:][::-1]  # newest first
         if not linked:
             return
-        links = panel.h_stack("project_links", align_x="left", gap=1)
+        links = panel.h_stack(
+            "project_links", align_x="left", gap=1, columns=_LINKS_PER_ROW
+        )
         for i, row in enumerate(linked):
             links.view(
                 "open_project_%d" % i,
@@ -290,6 +303,14 @@ class LabelStudioRunsPanel(foo.Panel):
                     },
                 ),
             )
+
+
+def _newness(row):
+    """Sort key: creation time, then the key with numbers as numbers
+    (labelstudio_9 before labelstudio_10)."""
+    parts = re.split(r"(\d+)", row.get("key") or "")
+    natural = [(p.isdigit(), int(p) if p.isdigit() else p) for p in parts]
+    return (row.get("created") or "", natural)
 
 
 _EMPTY = """No Label Studio runs on this dataset yet.

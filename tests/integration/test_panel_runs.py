@@ -141,7 +141,9 @@ def test_runs_are_listed_with_actions_and_links(
         "delete_run",
     ]
     links = props["project_links"]["type"]["properties"]
-    assert links["open_project_0"]["view"]["href"] == first["project_url"]
+    assert {link["view"]["href"] for link in links.values()} == {
+        r["project_url"] for r in rows
+    }
     assert (
         links["open_project_0"]["view"]["componentsProps"]["button"]["target"]
         == "_blank"
@@ -214,7 +216,13 @@ def test_many_runs(images_ds, ls_projects_guard):
     ctx, calls = panel_event(images_ds, "on_load")
     assert ctx.panel.get_state("num_runs") == 14
     links = rendered(calls)["project_links"]["type"]["properties"]
-    assert len(links) == 12  # the table covers the rest
+    # the newest runs' (first), in rows of 3; the table covers the rest
+    assert len(links) == 6
+    assert [link["view"]["label"] for link in links.values()][:2] == [
+        "Open many_13",
+        "Open many_12",
+    ]
+    assert rendered(calls)["project_links"]["view"]["columns"] == 3
 
 
 def test_last_loaded_is_shown_after_a_load(images_ds, ls_projects_guard):
