@@ -365,6 +365,12 @@ def _outputs(result) -> types.Property:
     outputs = types.Object()
     outputs.str("anno_key", label="Annotation key")
     outputs.int("num_samples", label="Samples sent")
+    outputs.str(
+        "project_name",
+        label=(
+            "Existing project" if result.get("existing_project") else "Project"
+        ),
+    )
     outputs.str("project_url", label="Label Studio project")
     url = result.get("project_url")
     if url and result.get("open_in_labelstudio", True):

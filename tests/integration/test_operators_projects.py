@@ -306,3 +306,52 @@ def test_import_from_python_with_field_names(images_ds, hand_made):
     assert not images_ds.has_field("paint")
     with pytest.raises(Exception, match="no importable control"):
         op(images_ds, hand_made["id"], label_field={"nothing": "x"})
+
+
+def test_coverage_the_form_cannot_judge_fails_in_the_runs_output(
+    images_ds, covering, ls_client
+):
+    """Attributes FiftyOne finds on the existing labels are only known
+    when the run starts: the backend's error ends the App's run."""
+    import asyncio
+
+    from fiftyone.operators.executor import execute_or_delegate_operator
+
+    from test_operators_support import uri
+
+    for sample in images_ds:
+        for det in sample.ground_truth.detections:
+            det["kind"] = "x"
+        sample.save()
+    params = {
+        "anno_key": "attrs",
+        "existing_fields": ["ground_truth", "weather"],
+        "media_mode": "upload",
+        "existing_project": True,
+        "project_id": str(covering["id"]),
+    }
+    _, errors = resolve(images_ds, REQ, params)
+    assert errors == {}
+    request = {
+        "dataset_name": images_ds.name,
+        "operator_uri": uri(REQ),
+        "params": params,
+    }
+    execution = asyncio.run(
+        execute_or_delegate_operator(uri(REQ), request, exhaust=False)
+    )
+    messages = []
+    with pytest.raises(Exception, match="does not cover"):
+        for message in execution.result:
+            messages.append(message.body)
+    labels = [
+        m.params.get("label") or ""
+        for m in messages
+        if m.operator_uri.endswith("set_progress")
+    ]
+    assert labels[-1].startswith(
+        "Failed: Label Studio project %d" % (covering["id"])
+    )
+    assert "ground_truth__kind" in labels[-1]
+    assert images_ds.list_annotation_runs() == []
+    assert ls_client.task_count(covering["id"]) == 0
