@@ -15,6 +15,8 @@ import threading
 import time
 
 import fiftyone.operators as foo
+import fiftyone.operators.types as types
+from fiftyone.operators.executor import ExecutionOptions
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +145,55 @@ def result_of(execution_result):
 
 def delegate_by_default(num_samples: int) -> bool:
     return num_samples > DELEGATE_ABOVE_NUM_SAMPLES
+
+
+def long_run_config(
+    name, label, description, icon, **options
+) -> foo.OperatorConfig:
+    """Config of an operator whose ``execute`` returns :func:`run_work`:
+    a generator when immediate, and it may be delegated."""
+    return foo.OperatorConfig(
+        name=name,
+        label=label,
+        description=description,
+        icon=icon,
+        dynamic=True,
+        execute_as_generator=True,
+        allow_immediate_execution=True,
+        allow_delegated_execution=True,
+        **options,
+    )
+
+
+def quick_run_config(name, label, description, icon) -> foo.OperatorConfig:
+    """Config of an operator that runs at once and is never delegated."""
+    return foo.OperatorConfig(
+        name=name,
+        label=label,
+        description=description,
+        icon=icon,
+        dynamic=True,
+        allow_immediate_execution=True,
+        allow_delegated_execution=False,
+    )
+
+
+def execution_options(num_samples: int) -> ExecutionOptions:
+    """Immediate or delegated; large runs are offered delegated first."""
+    return ExecutionOptions(
+        allow_immediate_execution=True,
+        allow_delegated_execution=True,
+        default_choice_to_delegated=delegate_by_default(num_samples),
+    )
+
+
+def run_output(ctx, outputs_fn, failed_label) -> types.Property:
+    """``resolve_output`` of a :func:`run_work` operator: the result, or,
+    when the run failed, an empty output that keeps the App's error
+    visible."""
+    if ctx.results:
+        return outputs_fn(ctx.results)
+    return types.Property(types.Object(), view=types.View(label=failed_label))
 
 
 class PythonCallable:

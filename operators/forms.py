@@ -116,6 +116,11 @@ def next_free_key(dataset, prefix="labelstudio") -> str:
     return "%s_%d" % (prefix, i)
 
 
+def titled(inputs, label) -> types.Property:
+    """A form (or an output) with a title."""
+    return types.Property(inputs, view=types.View(label=label))
+
+
 def link_button(inputs, name, url, label, description=None):
     """A button that opens ``url`` in a new tab of the user's browser."""
     return inputs.view(
@@ -131,6 +136,13 @@ def link_button(inputs, name, url, label, description=None):
             },
         ),
     )
+
+
+def open_project_button(outputs, url):
+    """The "Open in Label Studio" button of an output (nothing without a
+    URL)."""
+    if url:
+        link_button(outputs, "open_project", url, "Open in Label Studio")
 
 
 def project_link(inputs, name, summary, label=None):

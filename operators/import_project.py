@@ -50,24 +50,18 @@ class Import:
 class ImportProject(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return foo.OperatorConfig(
-            name="import_project",
-            label="Label Studio: import a project",
-            description="Load the annotations of any Label Studio project "
-            "into new fields",
-            icon="move_to_inbox",
-            dynamic=True,
-            execute_as_generator=True,
-            allow_immediate_execution=True,
-            allow_delegated_execution=True,
+        return execution.long_run_config(
+            "import_project",
+            "Label Studio: import a project",
+            "Load the annotations of any Label Studio project into new "
+            "fields",
+            "move_to_inbox",
         )
 
     def resolve_input(self, ctx):
         inputs = types.Object()
         build_import(ctx, inputs)
-        return types.Property(
-            inputs, view=types.View(label="Label Studio: import a project")
-        )
+        return forms.titled(inputs, "Label Studio: import a project")
 
     def resolve_run_name(self, ctx):
         return "Label Studio: import project %s" % ctx.params.get(
@@ -85,11 +79,7 @@ class ImportProject(execution.PythonCallable, foo.Operator):
         return execution.run_work(ctx, work, _outputs, reload_dataset=True)
 
     def resolve_output(self, ctx):
-        if ctx.results:
-            return _outputs(ctx.results)
-        return types.Property(
-            types.Object(), view=types.View(label="Nothing was imported")
-        )
+        return execution.run_output(ctx, _outputs, "Nothing was imported")
 
     def __call__(
         self,

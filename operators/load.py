@@ -6,7 +6,6 @@ import fiftyone.core.fields as fof
 import fiftyone.core.labels as fol
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
-from fiftyone.operators.executor import ExecutionOptions
 
 from . import execution, forms, label_form, runs
 from .load_work import EVERY_ANNOTATOR, LATEST, load as _load
@@ -48,25 +47,18 @@ class Load:
 class LoadAnnotations(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return foo.OperatorConfig(
-            name="load_annotations",
-            label="Label Studio: load annotations",
-            description="Merge a run's Label Studio annotations into the "
-            "dataset",
-            icon="download",
-            dynamic=True,
-            execute_as_generator=True,
-            allow_immediate_execution=True,
-            allow_delegated_execution=True,
+        return execution.long_run_config(
+            "load_annotations",
+            "Label Studio: load annotations",
+            "Merge a run's Label Studio annotations into the dataset",
+            "download",
             resolve_execution_options_on_change=True,
         )
 
     def resolve_input(self, ctx):
         inputs = types.Object()
         build_load(ctx, inputs)
-        return types.Property(
-            inputs, view=types.View(label="Label Studio: load annotations")
-        )
+        return forms.titled(inputs, "Label Studio: load annotations")
 
     def resolve_execution_options(self, ctx):
         num = 0
@@ -76,11 +68,7 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
                 num = len(ctx.dataset.load_annotation_view(key))
             except Exception:
                 pass
-        return ExecutionOptions(
-            allow_immediate_execution=True,
-            allow_delegated_execution=True,
-            default_choice_to_delegated=execution.delegate_by_default(num),
-        )
+        return execution.execution_options(num)
 
     def resolve_run_name(self, ctx):
         return "Label Studio: load '%s'" % ctx.params.get("anno_key", "")
@@ -96,12 +84,7 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
         return execution.run_work(ctx, work, _outputs, reload_dataset=True)
 
     def resolve_output(self, ctx):
-        if ctx.results:
-            return _outputs(ctx.results)
-        # the run failed: an empty output keeps the App's error visible
-        return types.Property(
-            types.Object(), view=types.View(label="Nothing was loaded")
-        )
+        return execution.run_output(ctx, _outputs, "Nothing was loaded")
 
     def __call__(
         self,
@@ -350,4 +333,4 @@ def _outputs(result) -> types.Property:
         outputs.list(
             "skipped_details", types.String(), label="Why (count x control)"
         )
-    return types.Property(outputs, view=types.View(label="Annotations loaded"))
+    return forms.titled(outputs, "Annotations loaded")

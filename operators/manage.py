@@ -6,26 +6,10 @@ import fiftyone.operators.types as types
 from . import execution, forms, runs
 
 
-def _config(name, label, description, icon):
-    return foo.OperatorConfig(
-        name=name,
-        label=label,
-        description=description,
-        icon=icon,
-        dynamic=True,
-        allow_immediate_execution=True,
-        allow_delegated_execution=False,
-    )
-
-
-def _form(inputs, label):
-    return types.Property(inputs, view=types.View(label=label))
-
-
 class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return _config(
+        return execution.quick_run_config(
             "get_annotation_status",
             "Label Studio: annotation status",
             "How many tasks of a run are annotated in Label Studio",
@@ -36,7 +20,7 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
         inputs = types.Object()
         forms.credentials(ctx, inputs)
         forms.run_key(ctx, inputs)
-        return _form(inputs, "Label Studio: annotation status")
+        return forms.titled(inputs, "Label Studio: annotation status")
 
     def execute(self, ctx):
         creds, problem = runs.get_credentials(ctx)
@@ -67,14 +51,8 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
                 label="Agreement",
                 description="On tasks annotated by 2 or more people",
             )
-        if status.get("project_url"):
-            forms.link_button(
-                outputs,
-                "open_project",
-                status["project_url"],
-                "Open in Label Studio",
-            )
-        return _form(outputs, "Annotation status")
+        forms.open_project_button(outputs, status.get("project_url"))
+        return forms.titled(outputs, "Annotation status")
 
     def __call__(self, dataset, anno_key):
         return self._call(dataset._root_dataset, {"anno_key": anno_key})
@@ -119,7 +97,7 @@ def agreement_summary(agreement) -> str:
 class LoadAnnotationView(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return _config(
+        return execution.quick_run_config(
             "load_annotation_view",
             "Label Studio: view a run's samples",
             "Show the samples of an annotation run in the App",
@@ -129,7 +107,7 @@ class LoadAnnotationView(execution.PythonCallable, foo.Operator):
     def resolve_input(self, ctx):
         inputs = types.Object()
         forms.run_key(ctx, inputs)
-        return _form(inputs, "Label Studio: view a run's samples")
+        return forms.titled(inputs, "Label Studio: view a run's samples")
 
     def execute(self, ctx):
         key = ctx.params["anno_key"]
@@ -144,7 +122,7 @@ class LoadAnnotationView(execution.PythonCallable, foo.Operator):
 class RenameAnnotationRun(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return _config(
+        return execution.quick_run_config(
             "rename_annotation_run",
             "Label Studio: rename a run",
             "Change the key of an annotation run",
@@ -162,7 +140,7 @@ class RenameAnnotationRun(execution.PythonCallable, foo.Operator):
                 label="New annotation key",
                 description="The new name of '%s'" % key,
             )
-        return _form(inputs, "Label Studio: rename a run")
+        return forms.titled(inputs, "Label Studio: rename a run")
 
     def execute(self, ctx):
         dataset = ctx.dataset
@@ -195,7 +173,7 @@ class RenameAnnotationRun(execution.PythonCallable, foo.Operator):
 class DeleteAnnotationRun(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return _config(
+        return execution.quick_run_config(
             "delete_annotation_run",
             "Label Studio: delete a run",
             "Delete an annotation run (and optionally its Label Studio "
@@ -207,7 +185,7 @@ class DeleteAnnotationRun(execution.PythonCallable, foo.Operator):
         inputs = types.Object()
         key = forms.run_key(ctx, inputs)
         if key is None:
-            return _form(inputs, "Label Studio: delete a run")
+            return forms.titled(inputs, "Label Studio: delete a run")
         inputs.bool(
             "delete_project",
             default=False,
@@ -224,7 +202,7 @@ class DeleteAnnotationRun(execution.PythonCallable, foo.Operator):
                 description="Labels already loaded into the dataset stay",
             ),
         )
-        return _form(inputs, "Label Studio: delete a run")
+        return forms.titled(inputs, "Label Studio: delete a run")
 
     def execute(self, ctx):
         dataset = ctx.dataset
@@ -273,7 +251,7 @@ def _delete_project(dataset, key, creds):
 class OpenInLabelStudio(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return _config(
+        return execution.quick_run_config(
             "open_in_labelstudio",
             "Label Studio: open a run's project",
             "Open the Label Studio project of an annotation run",
@@ -286,7 +264,7 @@ class OpenInLabelStudio(execution.PythonCallable, foo.Operator):
         if key is not None:
             summary = runs.run_summary(ctx.dataset, key)
             forms.project_link(inputs, "open_project", summary)
-        return _form(inputs, "Label Studio: open a run's project")
+        return forms.titled(inputs, "Label Studio: open a run's project")
 
     def execute(self, ctx):
         key = ctx.params["anno_key"]
@@ -299,14 +277,8 @@ class OpenInLabelStudio(execution.PythonCallable, foo.Operator):
         result = ctx.results or {}
         outputs = types.Object()
         outputs.str("project_url", label="Label Studio project")
-        if result.get("project_url"):
-            forms.link_button(
-                outputs,
-                "open_project",
-                result["project_url"],
-                "Open in Label Studio",
-            )
-        return _form(outputs, "Label Studio project")
+        forms.open_project_button(outputs, result.get("project_url"))
+        return forms.titled(outputs, "Label Studio project")
 
     def __call__(self, dataset, anno_key):
         return self._call(dataset._root_dataset, {"anno_key": anno_key})

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
-from fiftyone.operators.executor import ExecutionOptions
 
 from .. import constants
 from ..backend.locks import run_lock
@@ -53,36 +52,25 @@ class Request:
 class RequestAnnotations(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return foo.OperatorConfig(
-            name="request_annotations",
-            label="Label Studio: request annotations",
-            description="Send samples to a new (or an existing) Label "
-            "Studio project",
-            icon="edit_note",
-            dynamic=True,
-            execute_as_generator=True,
-            allow_immediate_execution=True,
-            allow_delegated_execution=True,
+        return execution.long_run_config(
+            "request_annotations",
+            "Label Studio: request annotations",
+            "Send samples to a new (or an existing) Label Studio project",
+            "edit_note",
             resolve_execution_options_on_change=True,
         )
 
     def resolve_input(self, ctx):
         inputs = types.Object()
         build_request(ctx, inputs)
-        return types.Property(
-            inputs, view=types.View(label="Label Studio: request annotations")
-        )
+        return forms.titled(inputs, "Label Studio: request annotations")
 
     def resolve_execution_options(self, ctx):
         try:
             num = len(ctx.target_view())
         except Exception:
             num = 0
-        return ExecutionOptions(
-            allow_immediate_execution=True,
-            allow_delegated_execution=True,
-            default_choice_to_delegated=execution.delegate_by_default(num),
-        )
+        return execution.execution_options(num)
 
     def resolve_run_name(self, ctx):
         return "Label Studio: request '%s'" % ctx.params.get("anno_key", "")
@@ -98,12 +86,8 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         return execution.run_work(ctx, work, _outputs)
 
     def resolve_output(self, ctx):
-        if ctx.results:
-            return _outputs(ctx.results)
-        # the run failed: an empty output keeps the App's error visible
-        return types.Property(
-            types.Object(),
-            view=types.View(label="No annotation run was created"),
+        return execution.run_output(
+            ctx, _outputs, "No annotation run was created"
         )
 
     def __call__(
@@ -372,9 +356,6 @@ def _outputs(result) -> types.Property:
         ),
     )
     outputs.str("project_url", label="Label Studio project")
-    url = result.get("project_url")
-    if url and result.get("open_in_labelstudio", True):
-        forms.link_button(outputs, "open_project", url, "Open in Label Studio")
-    return types.Property(
-        outputs, view=types.View(label="Annotation run created")
-    )
+    if result.get("open_in_labelstudio", True):
+        forms.open_project_button(outputs, result.get("project_url"))
+    return forms.titled(outputs, "Annotation run created")
