@@ -83,6 +83,7 @@ class Runner:
     def __init__(self, args):
         self.args = args
         self.records = []
+        self.meta = {}
         self.log_dir = os.path.join(
             os.path.dirname(harness.env("FIFTYONE_DATABASE_DIR")), "logs"
         )
@@ -156,7 +157,17 @@ class Runner:
             "result": result,
         }
         self.records.append(record)
+        self._save()
         return result
+
+    def _save(self) -> None:
+        """Keeps every record so far on disk (an interrupted run can be
+        summarized with report.py)."""
+        path = os.path.join(os.path.dirname(self.log_dir), "records.json")
+        with open(path, "w") as f:
+            json.dump(
+                {"meta": self.meta, "runs": self.records}, f, default=str
+            )
 
     def note(self, case: str, tag: dict, result: dict) -> None:
         """Records a step the orchestrator did itself (seeding)."""
@@ -164,6 +175,7 @@ class Runner:
         self.records.append(
             {"case": case, "tag": tag, "params": {}, "result": result}
         )
+        self._save()
 
 
 def _meta(args) -> dict:
@@ -210,7 +222,7 @@ def _write_json(out_dir: str, data: dict) -> None:
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     runner = Runner(args)
-    meta = _meta(args)
+    meta = runner.meta = _meta(args)
     started = time.perf_counter()
 
     if not os.environ.get("FIFTYONE_DATABASE_URI"):

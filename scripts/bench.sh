@@ -34,6 +34,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Only for seeding annotations (POST /import/predictions, which annotate()
+# does not use): the batch path without per-prediction LabelInterface
+# validation, ~10x faster on 1.23.2
+export fflag_fix_back_4620_memory_efficient_predictions_import_08012025_short=true
 exports="$("$PY" "$REPO/scripts/ls_server.py" start --port "${BENCH_PORT:-0}" \
   --data-dir "$LS_DIR" --files-root "$FILES_ROOT")" || exit 1
 eval "$exports"
