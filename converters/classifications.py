@@ -21,6 +21,7 @@ import fiftyone.core.labels as fol
 from .results import (
     ResultError,
     is_label_id,
+    labels_of,
     new_label_id,
     region_result,
     report,
@@ -56,7 +57,7 @@ def to_ls_classifications(
 ) -> list[dict]:
     """One result per label of a Classifications (or list, or None)."""
     results = []
-    for label in _as_list(labels):
+    for label in labels_of(labels, fol.Classification, fol.Classifications):
         results.extend(to_ls_classification(label, control, width, height))
     return results
 
@@ -67,7 +68,7 @@ def class_ids(labels) -> dict:
     A class used by several labels maps to the list of their ids.
     """
     out = {}
-    for label in _as_list(labels):
+    for label in labels_of(labels, fol.Classification, fol.Classifications):
         if label is None or label.label is None:
             continue
         prev = out.get(label.label)
@@ -179,13 +180,3 @@ def _from_name(results):
         if isinstance(result, dict) and result.get("from_name"):
             return result["from_name"]
     return None
-
-
-def _as_list(labels) -> list:
-    if labels is None:
-        return []
-    if isinstance(labels, fol.Classification):
-        return [labels]
-    if isinstance(labels, fol.Classifications):
-        return list(labels.classifications or [])
-    return list(labels)

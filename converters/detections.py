@@ -29,6 +29,7 @@ from .results import (
     hint_float,
     index_hint,
     is_label_id,
+    labels_of,
     new_label_id,
     number,
     percent,
@@ -76,7 +77,7 @@ def to_ls_detection(label, control: str, width: int, height: int) -> list:
 def to_ls_detections(labels, control: str, width: int, height: int) -> list:
     """One result per Detection of a Detections (or list, or None)."""
     results = []
-    for label in _as_list(labels):
+    for label in labels_of(labels, fol.Detection, fol.Detections):
         results.extend(to_ls_detection(label, control, width, height))
     return results
 
@@ -88,7 +89,7 @@ def detection_hints(labels) -> dict:
     so ``{"empty": {"label": ...}}`` brings it back unchanged.
     """
     hints = {}
-    for label in _as_list(labels):
+    for label in labels_of(labels, fol.Detection, fol.Detections):
         hint = index_hint(label)
         if _box(label) is None and label.label is not None:
             hint["empty"] = {
@@ -168,13 +169,3 @@ def _box(label):
 
 def _rotation(label) -> float:
     return finite_or_none(getattr(label, ROTATION_ATTR, None)) or 0.0
-
-
-def _as_list(labels) -> list:
-    if labels is None:
-        return []
-    if isinstance(labels, fol.Detection):
-        return [labels]
-    if isinstance(labels, fol.Detections):
-        return list(labels.detections or [])
-    return list(labels)

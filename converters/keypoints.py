@@ -35,6 +35,7 @@ from .results import (
     from_percent,
     hint_float,
     index_hint,
+    labels_of,
     multi_region_id,
     new_label_id,
     parse_multi_region_id,
@@ -102,7 +103,7 @@ def to_ls_keypoints(
 ) -> list:
     """All regions of a Keypoints (or list, or None)."""
     results = []
-    for label in _as_list(labels):
+    for label in labels_of(labels, fol.Keypoint, fol.Keypoints):
         results.extend(to_ls_keypoint(label, control, width, height, skeleton))
     return results
 
@@ -111,7 +112,7 @@ def keypoint_hints(labels) -> dict:
     """``{label id: hint}``: ``index``, and ``empty`` (class and number of
     points) for keypoints without any visible point."""
     hints = {}
-    for label in _as_list(labels):
+    for label in labels_of(labels, fol.Keypoint, fol.Keypoints):
         hint = index_hint(label)
         points = list(label.points or [])
         if label.label is not None and not any(
@@ -344,13 +345,3 @@ def _finite_point(point):
     if x is None or y is None:
         return None
     return x, y
-
-
-def _as_list(labels) -> list:
-    if labels is None:
-        return []
-    if isinstance(labels, fol.Keypoint):
-        return [labels]
-    if isinstance(labels, fol.Keypoints):
-        return list(labels.keypoints or [])
-    return list(labels)

@@ -43,6 +43,7 @@ from .results import (
     ResultError,
     finite_or_none,
     index_hint,
+    labels_of,
     new_label_id,
     region_label,
     region_result,
@@ -127,7 +128,7 @@ def to_ls_instance(label, control: str, width: int, height: int) -> list:
 def to_ls_instances(labels, control: str, width: int, height: int) -> list:
     """One result per Detection of a Detections (or list, or None)."""
     results = []
-    for label in _as_list(labels, "detections"):
+    for label in labels_of(labels, fol.Detection, fol.Detections):
         results.extend(to_ls_instance(label, control, width, height))
     return results
 
@@ -140,7 +141,7 @@ def instance_hints(labels, width: int, height: int) -> dict:
     region; ``index`` as for every label.
     """
     hints = {}
-    for label in _as_list(labels, "detections"):
+    for label in labels_of(labels, fol.Detection, fol.Detections):
         hint = index_hint(label)
         placed = _placed(label, width, height)
         if placed is None:
@@ -451,16 +452,6 @@ def _painted(value: dict, width: int, height: int):
     except ValueError as e:
         raise ResultError("malformed RLE: %s" % e) from None
     return alpha >= PAINTED
-
-
-def _as_list(labels, attr: str) -> list:
-    if labels is None:
-        return []
-    if isinstance(labels, (list, tuple)):
-        return list(labels)
-    if hasattr(labels, attr):
-        return list(getattr(labels, attr) or [])
-    return [labels]
 
 
 def load_masks(labels):

@@ -29,6 +29,7 @@ from .results import (
     hint_float,
     index_hint,
     is_label_id,
+    labels_of,
     multi_region_id,
     new_label_id,
     parse_multi_region_id,
@@ -100,7 +101,7 @@ def to_ls_polylines(
 ) -> list[dict]:
     """All regions of a Polylines (or list, or None)."""
     results = []
-    for label in _as_list(labels):
+    for label in labels_of(labels, fol.Polyline, fol.Polylines):
         results.extend(
             to_ls_polyline(label, control, width, height, result_type)
         )
@@ -111,7 +112,7 @@ def polyline_hints(labels, label_type: str = "polylines") -> dict:
     """``{label id: hint}``: ``index``, ``filled`` when not the default,
     and ``empty`` for polylines that send no region."""
     hints = {}
-    for label in _as_list(labels):
+    for label in labels_of(labels, fol.Polyline, fol.Polylines):
         hint = index_hint(label)
         filled = bool(label.filled)
         if filled != default_filled(label_type, label.closed):
@@ -297,13 +298,3 @@ def _shapes(label) -> list:
 def _check_type(result_type: str) -> None:
     if result_type not in RESULT_TYPES:
         raise ValueError("unsupported polyline tag type %r" % result_type)
-
-
-def _as_list(labels) -> list:
-    if labels is None:
-        return []
-    if isinstance(labels, fol.Polyline):
-        return [labels]
-    if isinstance(labels, fol.Polylines):
-        return list(labels.polylines or [])
-    return list(labels)

@@ -105,6 +105,18 @@ def region_result(
     return result
 
 
+def labels_of(labels, label_cls, list_cls) -> list:
+    """The labels in ``labels``: one ``label_cls`` label, a ``list_cls``
+    label (e.g. ``Detections``), a list of labels, or None."""
+    if labels is None:
+        return []
+    if isinstance(labels, label_cls):
+        return [labels]
+    if isinstance(labels, list_cls):
+        return list(getattr(labels, list_cls._LABEL_LIST_FIELD) or [])
+    return list(labels)
+
+
 def finite_or_none(value):
     """A JSON-safe float, or None for None/NaN/inf/non-numbers."""
     if value is None or isinstance(value, bool):
