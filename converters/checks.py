@@ -40,6 +40,7 @@ def sent_ids(results, class_ids, hints) -> set:
 
 
 def flat_classes(info) -> list:
+    """Class names; FiftyOne allows ``{"classes": [...], ...}`` groups."""
     out = []
     for item in info.get("classes") or []:
         if isinstance(item, dict):

@@ -39,6 +39,7 @@ import xml.etree.ElementTree as ET
 from . import attributes as ac
 from . import keypoints as kc
 from . import scalars as sc
+from .checks import flat_classes
 from .names import IMAGE_TAG_NAME, control_name
 from .tasks import polyline_result_type
 
@@ -160,12 +161,12 @@ def attribute_controls(field: str, info: dict) -> list:
 
 
 def _skeleton(info):
-    return kc.skeleton_labels(info.get("skeleton"), _flat_classes(info))
+    return kc.skeleton_labels(info.get("skeleton"), flat_classes(info))
 
 
 def _scalar_control(field, info, attrs) -> ET.Element:
     scalar_type = info.get("scalar_type")
-    classes = _flat_classes(info)
+    classes = flat_classes(info)
     tag = _SCALAR_TAGS[sc.scalar_control_type(scalar_type, classes)]
     if tag == "Choices":
         attrs["choice"] = "single-radio"
@@ -191,21 +192,10 @@ def _control(tag: str, attrs: dict, labels: list) -> ET.Element:
 
 
 def _classes(field, info) -> list:
-    classes = _flat_classes(info)
+    classes = flat_classes(info)
     if not classes:
         raise ValueError("field %r has no classes" % field)
     return _unique(field, classes)
-
-
-def _flat_classes(info) -> list:
-    """Class names; FiftyOne allows ``{"classes": [...], ...}`` groups."""
-    out = []
-    for item in info.get("classes") or []:
-        if isinstance(item, dict):
-            out.extend(item.get("classes") or [])
-        else:
-            out.append(item)
-    return [str(c) for c in out]
 
 
 def _target_names(field, info) -> list:
@@ -213,7 +203,7 @@ def _target_names(field, info) -> list:
     targets = info.get("mask_targets") or {}
     names = [str(name) for _, name in sorted(_int_keys(field, targets))]
     if not names:
-        names = _flat_classes(info)
+        names = flat_classes(info)
     if not names:
         raise ValueError(
             "segmentation field %r has no mask_targets (or classes)" % field

@@ -50,6 +50,7 @@ from . import scalars as sc
 from . import timeline as tl
 from . import video as vc
 from .label_config import _check_text, _classes, field_control
+from .checks import flat_classes
 from .names import control_name
 from .results import report
 
@@ -210,7 +211,7 @@ def video_sample_to_task(
                 None,
                 None,
                 info.get("scalar_type"),
-                _flat_classes(info),
+                flat_classes(info),
             )
             results += _to_video(rs)
             if rs:
@@ -301,7 +302,7 @@ def video_task_to_labels(
                 unreadable[field] = lost
         elif label_type == "scalar":
             value = sc.from_ls_scalar(
-                rs, info.get("scalar_type"), _flat_classes(info), problems
+                rs, info.get("scalar_type"), flat_classes(info), problems
             )
             labels[field] = {"scalar": value}
         else:
@@ -335,7 +336,7 @@ def _one_per_frame(frames, field, problems) -> dict:
 
 
 def _check_frame_classes(frames, info, field, problems) -> None:
-    classes = set(_flat_classes(info))
+    classes = set(flat_classes(info))
     if not classes:
         return
     unknown = {
@@ -350,16 +351,6 @@ def _check_frame_classes(frames, info, field, problems) -> None:
             {"from_name": video_control_name(field), "id": None},
             "class %r is not in the schema's classes (kept)" % cls,
         )
-
-
-def _flat_classes(info) -> list:
-    out = []
-    for item in info.get("classes") or []:
-        if isinstance(item, dict):
-            out.extend(item.get("classes") or [])
-        else:
-            out.append(item)
-    return [str(c) for c in out]
 
 
 def _mapping(value) -> dict:
