@@ -45,10 +45,10 @@ from .results import (
 )
 from .video import (
     VIDEO_TAG_NAME,
-    derived_label_id,
+    frame_label_id,
     hint_frame_ids,
     is_int,
-    note_unreadable,
+    readable_regions,
 )
 
 RESULT_TYPE = "timelinelabels"
@@ -153,19 +153,11 @@ def from_ls_frame_ranges(
     """
     hints = clean_hints(hints)
     out = defaultdict(list)
-    used_ids, seen = set(), set()
-    for result in results:
-        try:
-            region = _read_region(result, frame_count, problems)
-        except ResultError as e:
-            report(problems, result, str(e))
-            note_unreadable(result, hints, unreadable)
-            continue
+    used_ids = set()
+    for result, region in readable_regions(
+        results, _read_region, frame_count, hints, problems, unreadable
+    ):
         region_id = region["region_id"]
-        if region_id is not None and region_id in seen:
-            report(problems, result, "duplicated region id")
-            continue
-        seen.add(region_id)
         frame_ids = hint_frame_ids(hints.get(region_id)) if region_id else {}
         key = region_id or new_label_id()
         for frame in region["frames"]:
@@ -177,10 +169,7 @@ def from_ls_frame_ranges(
                     % (frame, region["label"]),
                 )
                 continue
-            label_id = frame_ids.get(frame)
-            if label_id is None or label_id in used_ids:
-                label_id = derived_label_id(salt, key, frame)
-            used_ids.add(label_id)
+            label_id = frame_label_id(frame_ids, used_ids, salt, key, frame)
             label = fol.Classification(
                 label=region["label"], confidence=region["score"]
             )

@@ -233,19 +233,11 @@ def from_ls_video_tracks(
         default=-1,
     )
     out = defaultdict(list)
-    used_ids, seen_regions = set(), set()
-    for result in results:
-        try:
-            track = _read_track(result, frame_count, problems)
-        except ResultError as e:
-            report(problems, result, str(e))
-            note_unreadable(result, hints, unreadable)
-            continue
+    used_ids = set()
+    for _, track in readable_regions(
+        results, _read_track, frame_count, hints, problems, unreadable
+    ):
         region_id = track["region_id"]
-        if region_id is not None and region_id in seen_regions:
-            report(problems, result, "duplicated region id")
-            continue
-        seen_regions.add(region_id)
         hint = hints.get(region_id, {}) if region_id else {}
         frame_ids = hint_frame_ids(hint)
         shapes = list(_expand(track["sequence"], track["limit"]))
@@ -254,10 +246,7 @@ def from_ls_video_tracks(
             index, next_index = next_index, next_index + 1
         key = region_id or new_label_id()
         for frame, box, rotation, is_key in shapes:
-            label_id = frame_ids.get(frame)
-            if label_id is None or label_id in used_ids:
-                label_id = derived_label_id(salt, key, frame)
-            used_ids.add(label_id)
+            label_id = frame_label_id(frame_ids, used_ids, salt, key, frame)
             det = fol.Detection(
                 label=track["label"],
                 bounding_box=box,
@@ -434,6 +423,39 @@ def note_unreadable(result, hints: dict, unreadable) -> None:
     region_id = result.get("id")
     if isinstance(region_id, str) and region_id in hints:
         unreadable.update(hint_frame_ids(hints[region_id]).values())
+
+
+def readable_regions(
+    results, read, frame_count, hints: dict, problems, unreadable
+):
+    """``(result, region)`` for each result that ``read(result,
+    frame_count, problems)`` can read, the first one of each region id;
+    the others are reported (the labels of unreadable ones are noted in
+    ``unreadable``)."""
+    seen = set()
+    for result in results:
+        try:
+            region = read(result, frame_count, problems)
+        except ResultError as e:
+            report(problems, result, str(e))
+            note_unreadable(result, hints, unreadable)
+            continue
+        region_id = region["region_id"]
+        if region_id is not None and region_id in seen:
+            report(problems, result, "duplicated region id")
+            continue
+        seen.add(region_id)
+        yield result, region
+
+
+def frame_label_id(frame_ids: dict, used_ids: set, salt, key, frame) -> str:
+    """The uploaded label id of ``frame`` (``frame_ids``), else one
+    derived from the region; never one of ``used_ids`` (added to it)."""
+    label_id = frame_ids.get(frame)
+    if label_id is None or label_id in used_ids:
+        label_id = derived_label_id(salt, key, frame)
+    used_ids.add(label_id)
+    return label_id
 
 
 def derived_label_id(salt: str, region_id: str, frame: int) -> str:
