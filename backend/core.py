@@ -16,6 +16,7 @@ import fiftyone.utils.annotations as foua
 from .. import constants
 from . import credentials
 from .errors import LabelStudioBackendError
+from .schema import LABEL_TYPES_WITH_CLASSES
 
 logger = logging.getLogger(__name__)
 
@@ -32,22 +33,7 @@ _ATTR_TYPES = (
     "number",
 )
 
-_LABEL_TYPES = [
-    "classification",
-    "classifications",
-    "detection",
-    "detections",
-    "instance",
-    "instances",
-    "polyline",
-    "polylines",
-    "polygon",
-    "polygons",
-    "keypoint",
-    "keypoints",
-    "segmentation",
-    "scalar",
-]
+_LABEL_TYPES = [*LABEL_TYPES_WITH_CLASSES, "segmentation", "scalar"]
 
 
 class LabelStudioBackendConfig(foua.AnnotationBackendConfig):

@@ -10,7 +10,8 @@ import json
 
 from .errors import LabelStudioBackendError
 
-_NEEDS_CLASSES = (
+# Label types whose schema entries must list classes
+LABEL_TYPES_WITH_CLASSES = (
     "classification",
     "classifications",
     "detection",
@@ -78,7 +79,7 @@ def _check_classes(field, label_type, classes):
             "once. Remove the duplicates from classes" % (field, dups)
         )
 
-    if label_type in _NEEDS_CLASSES and not classes:
+    if label_type in LABEL_TYPES_WITH_CLASSES and not classes:
         raise LabelStudioBackendError(
             "Field '%s' has no classes (it is new or has no labels to take "
             "them from). Pass classes=[...] or give 'classes' in its "
