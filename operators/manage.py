@@ -38,12 +38,11 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
         outputs.int("skipped", label="Skipped")
         outputs.int("unannotated", label="Not annotated yet")
         if status.get("annotators"):
-            table = types.TableView()
-            table.add_column("annotator", label="Annotator")
-            table.add_column("annotations", label="Annotations")
-            table.add_column("skipped", label="Skipped")
             outputs.list(
-                "annotators", types.Object(), label="Annotators", view=table
+                "annotators",
+                types.Object(),
+                label="Annotators",
+                view=annotators_table(),
             )
         if status.get("agreement_summary"):
             outputs.str(
@@ -75,6 +74,15 @@ def status_of(results, key) -> dict:
     ]
     status["agreement_summary"] = agreement_summary(status.get("agreement"))
     return status
+
+
+def annotators_table() -> types.TableView:
+    """The table of the per-annotator rows of :func:`status_of`."""
+    table = types.TableView()
+    table.add_column("annotator", label="Annotator")
+    table.add_column("annotations", label="Annotations")
+    table.add_column("skipped", label="Skipped")
+    return table
 
 
 def agreement_summary(agreement) -> str:

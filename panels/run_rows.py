@@ -119,14 +119,10 @@ def render_status(panel, status: dict) -> None:
         name="status_header",
     )
     if status.get("annotators"):
-        table = types.TableView()
-        table.add_column("annotator", label="Annotator")
-        table.add_column("annotations", label="Annotations")
-        table.add_column("skipped", label="Skipped")
         panel.list(
             "status_annotators",
             types.Object(),
-            view=table,
+            view=manage.annotators_table(),
             label="Annotators",
         )
     if status.get("agreement"):
