@@ -49,7 +49,7 @@ ROTATION_ATTR = "rotation"
 
 def to_ls_detection(label, control: str, width: int, height: int) -> list:
     """One ``rectanglelabels`` result (none for a box-less detection)."""
-    box = _box(label)
+    box = finite_box(label)
     if box is None:
         return []
     x, y, w, h = (to_percent(v) for v in box)
@@ -91,7 +91,7 @@ def detection_hints(labels) -> dict:
     hints = {}
     for label in labels_of(labels, fol.Detection, fol.Detections):
         hint = index_hint(label)
-        if _box(label) is None and label.label is not None:
+        if finite_box(label) is None and label.label is not None:
             hint["empty"] = {
                 "label": str(label.label),
                 "confidence": finite_or_none(label.confidence),
@@ -158,7 +158,7 @@ def _from_result(result, problems) -> fol.Detection:
     return label
 
 
-def _box(label):
+def finite_box(label):
     """The four finite box values, or None."""
     box = getattr(label, "bounding_box", None)
     if box is None or len(box) != 4:

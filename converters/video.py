@@ -56,6 +56,7 @@ from collections import defaultdict
 
 import fiftyone.core.labels as fol
 
+from .detections import finite_box
 from .results import (
     ResultError,
     clean_hints,
@@ -139,7 +140,7 @@ def sent_frame_label_ids(frames: dict) -> dict:
     out = defaultdict(list)
     for frame, dets in _frames(frames):
         for det in dets:
-            if _box(det) is not None and det.label is not None:
+            if finite_box(det) is not None and det.label is not None:
                 out[frame].append(det.id)
     return dict(out)
 
@@ -149,7 +150,7 @@ def _plan_tracks(frames, only_keyframes) -> list[dict]:
     groups = {}  # (index, label) -> [region members], in first-seen order
     for frame, dets in _frames(frames):
         for det in dets:
-            if _box(det) is None or det.label is None:
+            if finite_box(det) is None or det.label is None:
                 continue
             index = _index(det)
             if index is None:
@@ -195,7 +196,7 @@ def _keyframes(members, only_keyframes) -> list:
 
 
 def _keyframe(det, frame, enabled, fps) -> dict:
-    x, y, w, h = (to_percent(v) for v in _box(det))
+    x, y, w, h = (to_percent(v) for v in finite_box(det))
     rotation = finite_or_none(getattr(det, ROTATION_ATTR, None)) or 0.0
     return {
         "frame": frame,
@@ -369,14 +370,6 @@ def _frames(frames):
 
 def _last_frame(frames) -> int:
     return max((f for f, _ in _frames(frames)), default=1)
-
-
-def _box(det):
-    box = getattr(det, "bounding_box", None)
-    if box is None or len(box) != 4:
-        return None
-    values = [finite_or_none(v) for v in box]
-    return None if None in values else values
 
 
 def _index(det):
