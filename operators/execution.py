@@ -152,29 +152,34 @@ def long_run_config(
 ) -> foo.OperatorConfig:
     """Config of an operator whose ``execute`` returns :func:`run_work`:
     a generator when immediate, and it may be delegated."""
-    return foo.OperatorConfig(
-        name=name,
-        label=label,
-        description=description,
-        icon=icon,
-        dynamic=True,
+    return operator_config(
+        name,
+        label,
+        description,
+        icon,
         execute_as_generator=True,
-        allow_immediate_execution=True,
         allow_delegated_execution=True,
         **options,
     )
 
 
-def quick_run_config(name, label, description, icon) -> foo.OperatorConfig:
-    """Config of an operator that runs at once and is never delegated."""
+def operator_config(
+    name, label, description, icon, **options
+) -> foo.OperatorConfig:
+    """Config of a dynamic operator; by default it runs at once and is
+    never delegated (``options`` override)."""
+    settings = dict(
+        dynamic=True,
+        allow_immediate_execution=True,
+        allow_delegated_execution=False,
+    )
+    settings.update(options)
     return foo.OperatorConfig(
         name=name,
         label=label,
         description=description,
         icon=icon,
-        dynamic=True,
-        allow_immediate_execution=True,
-        allow_delegated_execution=False,
+        **settings,
     )
 
 

@@ -9,7 +9,7 @@ from . import execution, forms, runs
 class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return execution.quick_run_config(
+        return execution.operator_config(
             "get_annotation_status",
             "Label Studio: annotation status",
             "How many tasks of a run are annotated in Label Studio",
@@ -105,7 +105,7 @@ def agreement_summary(agreement) -> str:
 class LoadAnnotationView(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return execution.quick_run_config(
+        return execution.operator_config(
             "load_annotation_view",
             "Label Studio: view a run's samples",
             "Show the samples of an annotation run in the App",
@@ -130,7 +130,7 @@ class LoadAnnotationView(execution.PythonCallable, foo.Operator):
 class RenameAnnotationRun(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return execution.quick_run_config(
+        return execution.operator_config(
             "rename_annotation_run",
             "Label Studio: rename a run",
             "Change the key of an annotation run",
@@ -181,7 +181,7 @@ class RenameAnnotationRun(execution.PythonCallable, foo.Operator):
 class DeleteAnnotationRun(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return execution.quick_run_config(
+        return execution.operator_config(
             "delete_annotation_run",
             "Label Studio: delete a run",
             "Delete an annotation run (and optionally its Label Studio "
@@ -259,7 +259,7 @@ def _delete_project(dataset, key, creds):
 class OpenInLabelStudio(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
-        return execution.quick_run_config(
+        return execution.operator_config(
             "open_in_labelstudio",
             "Label Studio: open a run's project",
             "Open the Label Studio project of an annotation run",
