@@ -62,11 +62,7 @@ def download(backend, results) -> dict:
                 )
             except Exception as e:
                 # Skipping the task would delete the sample's labels
-                raise LabelStudioBackendError(
-                    "Could not read Label Studio task %s (sample %s) of run "
-                    "'%s': %s. Nothing was loaded"
-                    % (task.get("id"), sample_id, results.key, e)
-                ) from e
+                raise task_read_error(task, sample_id, results.key, e) from e
             _stable_new_ids(task, source, seed, labels, unexpected)
             for field, by_type in labels.items():
                 _add(annotations[field], sample_id, by_type)
@@ -104,6 +100,16 @@ def download(backend, results) -> dict:
         ],
     }
     return annotations
+
+
+def task_read_error(
+    task, sample_id, anno_key, error
+) -> LabelStudioBackendError:
+    """The error that stops a load when a task cannot be read at all."""
+    return LabelStudioBackendError(
+        "Could not read Label Studio task %s (sample %s) of run '%s': %s. "
+        "Nothing was loaded" % (task.get("id"), sample_id, anno_key, error)
+    )
 
 
 def _note_unreadable(results, sample_id, labels, task_problems, unreadable):

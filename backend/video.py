@@ -224,7 +224,13 @@ def download_video(backend, results) -> dict:
         is_frame_field,
         video_task_to_labels,
     )
-    from .download import _annotator_id, _choose_tasks, _generic, _log
+    from .download import (
+        _annotator_id,
+        _choose_tasks,
+        _generic,
+        _log,
+        task_read_error,
+    )
     from .project import call
 
     config = results.config
@@ -249,11 +255,7 @@ def download_video(backend, results) -> dict:
                     frame_count,
                 )
             except Exception as e:
-                raise LabelStudioBackendError(
-                    "Could not read Label Studio task %s (sample %s) of run "
-                    "'%s': %s. Nothing was loaded"
-                    % (task.get("id"), sample_id, results.key, e)
-                ) from e
+                raise task_read_error(task, sample_id, results.key, e) from e
             for from_name, _, reason in task_problems:
                 problems[(from_name, _generic(reason))] += 1
             for field, ids in unreadable.items():
