@@ -31,14 +31,14 @@ from .results import (
     is_label_id,
     labels_of,
     new_label_id,
-    number,
-    percent,
+    percent_box,
     region_label,
     region_result,
     report,
     result_id,
     result_score,
     result_value,
+    rotation_of,
     to_percent,
     with_index,
 )
@@ -136,16 +136,10 @@ def from_ls_detections(
 def _from_result(result, problems) -> fol.Detection:
     value = result_value(result, RESULT_TYPE)
     cls = region_label(value, RESULT_TYPE, problems, result)
-    x = percent(value.get("x"), "x")
-    y = percent(value.get("y"), "y")
-    w = percent(value.get("width"), "width")
-    h = percent(value.get("height"), "height")
-    if w < 0 or h < 0:
-        raise ResultError("negative width or height")
+    x, y, w, h = percent_box(value)
     if x + w > 200.0 or y + h > 200.0:
         raise ResultError("box reaches too far outside the image")
-    rotation = value.get("rotation", 0)
-    rotation = 0.0 if rotation is None else number(rotation, "rotation")
+    rotation = rotation_of(value)
     region_id = result_id(result)
     label = fol.Detection(
         label=cls,

@@ -200,6 +200,23 @@ def percent(value, name: str) -> float:
     return value
 
 
+def percent_box(value: dict) -> tuple:
+    """``(x, y, width, height)`` of a rectangle, in checked percent."""
+    x = percent(value.get("x"), "x")
+    y = percent(value.get("y"), "y")
+    w = percent(value.get("width"), "width")
+    h = percent(value.get("height"), "height")
+    if w < 0 or h < 0:
+        raise ResultError("negative width or height")
+    return x, y, w, h
+
+
+def rotation_of(value: dict) -> float:
+    """The ``rotation`` of a rectangle in degrees (0 when absent)."""
+    rotation = value.get("rotation", 0)
+    return 0.0 if rotation is None else number(rotation, "rotation")
+
+
 def result_score(result):
     """The per-region ``score`` (our confidence), or None."""
     score = result.get("score")

@@ -64,13 +64,13 @@ from .results import (
     from_percent,
     is_label_id,
     new_label_id,
-    number,
-    percent,
+    percent_box,
     region_label,
     report,
     result_id,
     result_score,
     result_value,
+    rotation_of,
     to_percent,
 )
 
@@ -303,14 +303,8 @@ def _read_keyframe(item):
     frame = item.get("frame")
     if not is_int(frame) or frame < 1:
         raise ResultError("frame is not a positive integer: %r" % (frame,))
-    x = percent(item.get("x"), "x")
-    y = percent(item.get("y"), "y")
-    w = percent(item.get("width"), "width")
-    h = percent(item.get("height"), "height")
-    if w < 0 or h < 0:
-        raise ResultError("negative width or height")
-    rotation = item.get("rotation", 0)
-    rotation = 0.0 if rotation is None else number(rotation, "rotation")
+    x, y, w, h = percent_box(item)
+    rotation = rotation_of(item)
     enabled = item.get("enabled") is True  # the frontend: falsy if absent
     return frame, (x, y, w, h), rotation, enabled
 
