@@ -17,6 +17,7 @@ from . import media as fomedia
 from .storage import media_urls_for
 from .video import build_video_tasks, is_video, prepare_video
 from .errors import LabelStudioBackendError
+from .raw_labels import raw_values
 from .existing_project import (
     CREATED,
     EXISTING,
@@ -252,7 +253,7 @@ def _build_tasks(samples, plan, media_urls, config):
         for f, i in schema.items()
         if i.get("existing_field") and config.send_existing_labels
     ]
-    values = {f: samples.values(f) for f in existing}
+    values = {f: _read_values(samples, f, schema[f]) for f in existing}
     for field in existing:
         if schema[field]["type"] in _MASK_TYPES:
             for value in values[field]:
@@ -291,6 +292,26 @@ def _build_tasks(samples, plan, media_urls, config):
 
 
 _MASK_TYPES = ("instance", "instances", "segmentation")
+# Read through raw_labels' views (the converters of these types only read)
+_VIEW_TYPES = (
+    "classification",
+    "classifications",
+    "detection",
+    "detections",
+    "polyline",
+    "polylines",
+    "polygon",
+    "polygons",
+    "keypoint",
+    "keypoints",
+)
+
+
+def _read_values(samples, field, label_info) -> list:
+    """The field's values in sample order (cheap views where possible)."""
+    if label_info.get("type") in _VIEW_TYPES:
+        return raw_values(samples, field)
+    return samples.values(field)
 
 
 def _read_mask_files(value):
