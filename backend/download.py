@@ -36,7 +36,11 @@ def download(backend, results) -> dict:
     config = results.config
     schema = config.label_schema
     try:
-        tasks = call(results, lambda c, pid: export_run_tasks(c, results))
+        # the load reads annotations only: no prediction objects
+        tasks = call(
+            results,
+            lambda c, pid: export_run_tasks(c, results, predictions=False),
+        )
         annotator_id = _annotator_id(results, config.pop_annotator())
     except LabelStudioError as e:
         # nothing has been merged yet: say so, and that a rerun is safe

@@ -178,10 +178,16 @@ class LabelStudioClient:
         )
 
     def export_tasks(
-        self, project_id: int, ids: Optional[Iterable[int]] = None
+        self,
+        project_id: int,
+        ids: Optional[Iterable[int]] = None,
+        predictions: bool = True,
     ) -> list:
-        """Every task with annotations and full prediction objects."""
-        return exports.export_tasks(self._transport, project_id, ids)
+        """Every task with annotations and full prediction objects (only
+        their ids with ``predictions=False``)."""
+        return exports.export_tasks(
+            self._transport, project_id, ids, predictions
+        )
 
     def task_count(self, project_id: int) -> int:
         return task_ops.task_count(self._transport, project_id)

@@ -504,6 +504,17 @@ def test_import_and_export_round_trip(ls_client, project):
     assert all(isinstance(t["predictions"][0], dict) for t in subset)
     assert ls_client.export_tasks(pid, ids=[]) == []
 
+    # predictions=False: same tasks and annotations, prediction ids only
+    light = ls_client.export_tasks(pid, predictions=False)
+    assert sorted(t["id"] for t in light) == sorted(ids)
+    by_id = {t["id"]: t for t in exported}
+    for task in light:
+        assert task["data"] == by_id[task["id"]]["data"]
+        assert task["annotations"] == by_id[task["id"]]["annotations"]
+        assert task["predictions"] == [
+            p["id"] for p in by_id[task["id"]]["predictions"]
+        ]
+
 
 def test_import_is_never_retried(ls_client, project):
     seen = []
