@@ -32,7 +32,6 @@ BACKEND = "labelstudio"
 IMPORT = r"^/api/projects/\d+/import\?return_task_ids"
 UPLOAD = r"^/api/projects/\d+/import\?commit_to_project=false"
 EXPORT = r"^/api/projects/\d+/export"
-PREDICTIONS = r"^/api/predictions/"
 CLEAR_ERRORS = (LabelStudioBackendError, LabelStudioError)
 
 
@@ -326,11 +325,11 @@ def load(dataset, url, token, key="run", **kwargs):
     "path,fault,match",
     [
         (EXPORT, Fault(status=500), "HTTP 500"),
-        (PREDICTIONS, Fault(status=502), "HTTP 502"),
+        (EXPORT, Fault(status=502), "HTTP 502"),
         (EXPORT, Fault(delay=3.0), "did not answer"),
-        (PREDICTIONS, Fault(drop=True, forward=False), "connection lost"),
+        (EXPORT, Fault(drop=True, forward=False), "connection lost"),
     ],
-    ids=["export-500", "predictions-502", "export-timeout", "dropped"],
+    ids=["export-500", "export-502", "export-timeout", "dropped"],
 )
 def test_load_failure_changes_nothing(
     ds, annotated, server, proxy, path, fault, match
@@ -367,8 +366,8 @@ def test_token_revoked_during_load(ds, annotated, server, proxy):
     _, sample_id = annotated
     old_token = server.token
     state = dataset_state(ds)
-    # between the export and the predictions request
-    proxy.inject("GET", PREDICTIONS, Fault(before=lambda: revoke(server)))
+    # after connecting, before the export (the load's only read of tasks)
+    proxy.inject("GET", EXPORT, Fault(before=lambda: revoke(server)))
     with pytest.raises(LabelStudioBackendError, match="API key") as info:
         load(ds, proxy.url, old_token)
     message = str(info.value)
@@ -390,7 +389,7 @@ def test_server_restarted_during_load(ds, annotated, server, proxy):
             target=lambda: (server.start(), restarted.set()), daemon=True
         ).start()
 
-    proxy.inject("GET", PREDICTIONS, Fault(before=restart_in_background))
+    proxy.inject("GET", EXPORT, Fault(before=restart_in_background))
     try:
         load(ds, proxy.url, server.token)
     except LabelStudioBackendError as e:
