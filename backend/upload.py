@@ -129,7 +129,9 @@ def upload(backend, samples, anno_key, plan):
         )
         build = build_video_tasks if is_video(samples) else _build_tasks
         tasks, id_map = build(samples, plan, media_urls, config)
-        task_ids = _import(client, project_id, tasks, config.progress)
+        task_ids = _import(
+            client, project_id, tasks, len(plan.sample_ids), config.progress
+        )
     except BaseException as exc:
         if existing is not None:
             remove_imported(
@@ -243,10 +245,12 @@ def _rollback(backend, samples, anno_key, client, created):
 
 def _build_tasks(samples, plan, media_urls, config):
     """One task per sample (existing labels as its prediction) and the
-    id_map of the existing labels that were sent."""
-    from ..converters.names import control_name
-    from ..converters.tasks import sample_to_task
+    id_map of the existing labels that were sent.
 
+    The tasks are a generator, built while the import consumes them (only
+    one import batch of task JSON is in memory); ``id_map`` is complete
+    once it is exhausted.
+    """
     schema = config.label_schema
     existing = [
         f
@@ -254,17 +258,25 @@ def _build_tasks(samples, plan, media_urls, config):
         if i.get("existing_field") and config.send_existing_labels
     ]
     values = {f: _read_values(samples, f, schema[f]) for f in existing}
-    for field in existing:
-        if schema[field]["type"] in _MASK_TYPES:
-            for value in values[field]:
-                _read_mask_files(value)
-    controls = {f: control_name(f) for f in existing}
     id_map = {f: {} for f in existing}
+    tasks = _generate_tasks(plan, media_urls, schema, values, id_map)
+    return tasks, id_map
 
-    tasks = []
+
+def _generate_tasks(plan, media_urls, schema, values, id_map):
+    from ..converters.names import control_name
+    from ..converters.tasks import sample_to_task
+
+    existing = list(values)
+    controls = {f: control_name(f) for f in existing}
+    masks = [f for f in existing if schema[f]["type"] in _MASK_TYPES]
     needs_ids = any(schema[f].get("type") != "scalar" for f in existing)
     for i, sample_id in enumerate(plan.sample_ids):
         field_labels = {f: values[f][i] for f in existing}
+        for field in existing:
+            values[field][i] = None  # sent labels (and masks) can go
+        for field in masks:
+            _read_mask_files(field_labels[field])
         width, height = plan.sizes[sample_id]
         task = sample_to_task(
             sample_id,
@@ -275,7 +287,6 @@ def _build_tasks(samples, plan, media_urls, config):
             width,
             height,
         )
-        tasks.append(task)
         task_ids = _ids_in(task) if needs_ids else set()
         for field in existing:
             sent = _sent_ids(
@@ -287,8 +298,7 @@ def _build_tasks(samples, plan, media_urls, config):
             )
             if sent is not None:
                 id_map[field][sample_id] = sent
-
-    return tasks, id_map
+        yield task
 
 
 _MASK_TYPES = ("instance", "instances", "segmentation")
@@ -365,9 +375,9 @@ def _is_list_label(value):
     return getattr(value, "_LABEL_LIST_FIELD", None) is not None
 
 
-def _import(client, project_id, tasks, progress):
+def _import(client, project_id, tasks, total, progress):
     with fou.ProgressBar(
-        total=len(tasks), progress=progress, iters_str="tasks"
+        total=total, progress=progress, iters_str="tasks"
     ) as pb:
         return client.import_tasks(
             project_id, tasks, progress=lambda n: pb.set_iteration(n)

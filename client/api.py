@@ -168,11 +168,12 @@ class LabelStudioClient:
     def import_tasks(
         self,
         project_id: int,
-        tasks: Sequence[dict],
+        tasks: Iterable[dict],
         batch_size: int = constants.IMPORT_BATCH_SIZE,
         progress: Optional[Callable[[int], None]] = None,
     ) -> list:
-        """Task ids of the imported tasks, in order; never retried."""
+        """Task ids of the imported tasks, in order; never retried.
+        ``tasks`` may be a generator (consumed one batch at a time)."""
         return task_ops.import_tasks(
             self._transport, project_id, tasks, batch_size, progress
         )

@@ -1,6 +1,7 @@
 """Task import (never retried), counting and bulk deletion."""
 
-from typing import Callable, Optional, Sequence
+from itertools import islice
+from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
 from . import errors
@@ -29,11 +30,14 @@ def _count_or_none(transport: Transport, project_id: int) -> Optional[int]:
 def import_tasks(
     transport: Transport,
     project_id: int,
-    tasks: Sequence[dict],
+    tasks: Iterable[dict],
     batch_size: int = constants.IMPORT_BATCH_SIZE,
     progress: Optional[Callable[[int], None]] = None,
 ) -> list:
     """Imports task JSON in batches; returns the new task ids in order.
+
+    ``tasks`` may be a generator: it is consumed one batch at a time, so
+    only one batch of task JSON needs to be in memory.
 
     Never retried: Label Studio on SQLite can answer 500 after it has
     committed the tasks, so a retry would duplicate them. On a failure,
@@ -44,8 +48,12 @@ def import_tasks(
         raise ValueError("batch_size must be >= 1")
     what = "import tasks into project %d" % project_id
     task_ids = []
-    for start in range(0, len(tasks), batch_size):
-        batch = list(tasks[start : start + batch_size])
+    remaining = iter(tasks)
+    start = 0
+    while True:
+        batch = list(islice(remaining, batch_size))
+        if not batch:
+            break
         failure = None
         try:
             answer = transport.json(
@@ -70,6 +78,7 @@ def import_tasks(
                 transport, project_id, failure, task_ids, start, len(batch)
             )
         task_ids.extend(new_ids)
+        start += len(batch)
         if progress is not None:
             progress(len(task_ids))
     return task_ids

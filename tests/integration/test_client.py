@@ -516,6 +516,22 @@ def test_import_and_export_round_trip(ls_client, project):
         ]
 
 
+def test_import_consumes_a_generator_one_batch_at_a_time(ls_client, project):
+    progress, seen_at = [], []
+
+    def tasks():
+        for i in range(5):
+            seen_at.append(list(progress))  # batches imported so far
+            yield _task(i)
+
+    ids = ls_client.import_tasks(
+        project["id"], tasks(), batch_size=2, progress=progress.append
+    )
+    assert len(set(ids)) == 5 and progress == [2, 4, 5]
+    assert seen_at == [[], [], [2], [2], [2, 4]]
+    assert ls_client.task_count(project["id"]) == 5
+
+
 def test_import_is_never_retried(ls_client, project):
     seen = []
     http = ls_client.sdk._client_wrapper.httpx_client
