@@ -482,8 +482,34 @@ def markdown(data: dict) -> str:
     return "\n".join(lines)
 
 
+README_START = "<!-- bench:start (written by bench/report.py) -->"
+README_END = "<!-- bench:end -->"
+
+
+def update_readme(readme_path: str, data: dict) -> None:
+    """Replaces the text between the bench markers of the README's
+    "Benchmarks" section with the latest tables (adds the section at the
+    end when it is missing)."""
+    body = markdown(data).split("\n", 2)[2].replace("\n## ", "\n### ")
+    block = "%s\n%s\n%s" % (README_START, body.strip(), README_END)
+    with open(readme_path) as f:
+        text = f.read()
+    if README_START in text and README_END in text:
+        head, rest = text.split(README_START, 1)
+        tail = rest.split(README_END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n## Benchmarks\n\n" + block + "\n"
+    with open(readme_path, "w") as f:
+        f.write(text)
+
+
 def main(argv: list) -> None:
-    """Re-summarizes a results JSON: python bench/report.py latest.json"""
+    """Re-summarizes a results JSON (``latest.json``, or an interrupted
+    run's ``records.json``):
+
+        python bench/report.py bench/results/latest.json [--update-readme]
+    """
     import json
     import os
     import types
@@ -498,6 +524,12 @@ def main(argv: list) -> None:
     md = os.path.splitext(path)[0] + ".md"
     with open(md, "w") as f:
         f.write(markdown(data))
+    if "--update-readme" in argv:
+        readme = os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            "README.md",
+        )
+        update_readme(readme, data)
     print(markdown(data))
 
 

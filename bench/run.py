@@ -62,6 +62,11 @@ def parse_args(argv):
         help="profile our annotate/load cases with pyinstrument "
         "(bench/results/profile-*.txt; timings then include its overhead)",
     )
+    p.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="write the tables into README.md's Benchmarks section",
+    )
     p.add_argument("--timeout", type=float, default=3600.0)
     p.add_argument("--out", default=harness.RESULTS_DIR)
     args = p.parse_args(argv)
@@ -253,6 +258,8 @@ def main(argv=None) -> int:
     markdown = report.markdown(data)
     with open(os.path.join(args.out, "latest.md"), "w") as f:
         f.write(markdown)
+    if args.update_readme:
+        report.update_readme(os.path.join(harness.REPO_DIR, "README.md"), data)
     print(markdown)
     failed = [r for r in runner.records if "error" in r["result"]]
     return 1 if failed else 0
