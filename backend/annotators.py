@@ -136,7 +136,10 @@ def load_all_annotators(
         client = results.backend.client
         users = client.list_users()
         if annotators is None:
-            tasks = call(results, lambda c, pid: c.export_tasks(pid))
+            tasks = call(
+                results,
+                lambda c, pid: c.export_tasks(pid, predictions=False),
+            )
             user_ids = annotators_of(tasks)
         else:
             user_ids = [_annotator_id(results, a) for a in annotators]

@@ -235,7 +235,10 @@ def download_video(backend, results) -> dict:
 
     config = results.config
     schema = config.label_schema
-    tasks = call(results, lambda c, pid: c.export_tasks(pid))
+    # annotations only: no prediction objects
+    tasks = call(
+        results, lambda c, pid: c.export_tasks(pid, predictions=False)
+    )
     annotator_id = _annotator_id(results, config.pop_annotator())
     chosen, counts = _choose_tasks(results, tasks, annotator_id)
     frames = _frame_ids(results, list(chosen))
