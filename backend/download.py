@@ -50,6 +50,8 @@ def download(backend, results) -> dict:
             "Label Studio answers" % (results.key, e, results.key)
         ) from None
     chosen, counts = _choose_tasks(results, tasks, annotator_id)
+    num_tasks = len(tasks)
+    del tasks  # what loads is in chosen; the other task JSON can go
 
     expected = {f: RETURN_TYPES[i["type"]] for f, i in schema.items()}
     annotations = {field: {} for field in schema}
@@ -59,7 +61,10 @@ def download(backend, results) -> dict:
     with fou.ProgressBar(
         total=len(chosen), progress=config.progress, iters_str="tasks"
     ) as pb:
-        for sample_id, (task, source, seed) in pb(chosen.items()):
+        for sample_id, entry in pb(chosen.items()):
+            task, source, seed = entry
+            # its JSON can go once converted (only the keys are used later)
+            chosen[sample_id] = entry = None
             try:
                 labels, task_problems, unexpected = task_to_labels(
                     task.get("data"), source.get("result") or [], schema
@@ -93,7 +98,7 @@ def download(backend, results) -> dict:
     kept = _keep_unreadable(results, annotations, unreadable)
     if kept:
         counts["uploaded labels left as they are (unreadable result)"] = kept
-    _log(results, len(tasks), counts, problems, unloaded)
+    _log(results, num_tasks, counts, problems, unloaded)
     # For callers that report the load (the operator); private, so never
     # stored with the run
     results._load_report = {
