@@ -5,7 +5,6 @@ Timed sections are only the calls being compared: ``dataset.annotate``,
 cloning, seeding, checks and cleanup are outside.
 """
 
-
 import harness
 from harness import (
     BOXES_PER_SAMPLE,

@@ -97,7 +97,10 @@ class RawLS:
                 with open(path, "rb") as f:
                     data = f.read()
                 files.append(
-                    ("file%d" % i, (os.path.basename(path), data, "image/jpeg"))
+                    (
+                        "file%d" % i,
+                        (os.path.basename(path), data, "image/jpeg"),
+                    )
                 )
             answer = self.post(
                 "/api/projects/%d/import" % project_id,
@@ -140,7 +143,9 @@ class RawLS:
     # predictions and annotations (seeding)
     def predictions(self, project_id: int) -> list:
         answer = self.get("/api/predictions/", params={"project": project_id})
-        return answer.get("results", []) if isinstance(answer, dict) else answer
+        return (
+            answer.get("results", []) if isinstance(answer, dict) else answer
+        )
 
     def import_predictions(self, project_id: int, predictions: list) -> int:
         answer = self.post(

@@ -51,9 +51,7 @@ def _delete_project(project_id):
 
 def _floor_annotate(runner, section, mode, n, rep):
     tag = dict(section=section, what="annotate", who="floor", mode=mode)
-    runner.child(
-        "floor_annotate", tag=dict(tag, n=n, rep=rep), mode=mode, n=n
-    )
+    runner.child("floor_annotate", tag=dict(tag, n=n, rep=rep), mode=mode, n=n)
 
 
 def _annotate(runner, args, section, who, mode, n, rep):

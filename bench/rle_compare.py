@@ -86,7 +86,12 @@ def run(repeat_ours: int = 20, repeat_sdk: int = 10) -> dict:
             repeat_sdk,
         )
         decode["identical"] = bool(
-            np.array_equal(dec_ours, dec_sdk) and np.array_equal(dec_ours, mask)
+            np.array_equal(dec_ours, dec_sdk)
+            and np.array_equal(dec_ours, mask)
         )
-        out[name] = {"rle_len": len(rle_sdk), "encode": encode, "decode": decode}
+        out[name] = {
+            "rle_len": len(rle_sdk),
+            "encode": encode,
+            "decode": decode,
+        }
     return out
