@@ -39,7 +39,7 @@ class LabelStudioClient:
 
     @property
     def sdk(self):
-        """The underlying label_studio_sdk `LabelStudio` (for tests)."""
+        """The underlying SDK client (`LabelStudioBase`; for tests)."""
         return self._transport.sdk
 
     @property

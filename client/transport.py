@@ -1,6 +1,6 @@
 """One connection to a Label Studio server: SDK, raw httpx, auth, errors.
 
-The SDK 2.x `LabelStudio` owns the auth: it sends `Token <key>` for legacy
+The SDK 2.x client owns the auth: it sends `Token <key>` for legacy
 tokens and, for personal access tokens (JWT refresh tokens), exchanges the
 token at /api/token/refresh/ and re-exchanges it when the 300 s access
 token expires. The raw requests (multipart upload) reuse the SDK's header
@@ -17,7 +17,13 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 import httpx
-from label_studio_sdk import LabelStudio
+
+# The SDK's generated base client, not its `LabelStudio` subclass: the
+# subclass only adds task/project helpers we do not use, and importing it
+# costs ~0.65 s per process (its helpers import pandas, jsf and the label
+# interface);
+# `LabelStudioBase` imports in ~0.1 s and has the same auth and HTTP layer
+from label_studio_sdk.base_client import LabelStudioBase
 from label_studio_sdk.core.api_error import ApiError
 
 from . import errors
@@ -83,8 +89,8 @@ class Transport:
             follow_redirects=True,
         )
         # Trailing slash: the SDK's token refresh uses urljoin
-        self.sdk: LabelStudio = self.guard(
-            lambda: LabelStudio(
+        self.sdk: LabelStudioBase = self.guard(
+            lambda: LabelStudioBase(
                 base_url=self.url + "/",
                 api_key=api_key,
                 httpx_client=self.http,
