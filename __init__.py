@@ -62,6 +62,14 @@ if __name__ == _STABLE_NAME:
 
         _use_backend()
 
+    def annotate(samples, anno_key, **kwargs):
+        """``samples.annotate(anno_key, backend="labelstudio", **kwargs)``
+        without FiftyOne's full label scan for attributes (see
+        backend.fast_annotate)."""
+        from .backend.fast_annotate import annotate as _annotate
+
+        return _annotate(samples, anno_key, **kwargs)
+
     def load_annotator(samples, anno_key, annotator, **kwargs):
         """One person's annotations of a run (see backend.annotators)."""
         from .backend.annotators import load_annotator as _load
