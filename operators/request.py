@@ -6,6 +6,7 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
 from .. import constants
+from ..backend import fast_annotate
 from ..backend.locks import run_lock
 from . import execution, forms, label_form, ls_projects, runs
 
@@ -313,7 +314,10 @@ def _send(ctx, req: Request, report) -> dict:
     with run_lock(ctx.dataset, req.anno_key, "request"):
         ctx.dataset.reload()  # see the run another execution just made
         try:
-            req.target.annotate(
+            # FiftyOne's annotate() without its full label scan for
+            # attributes (the same run otherwise)
+            fast_annotate.annotate(
+                req.target,
                 req.anno_key,
                 backend=constants.BACKEND_NAME,
                 config_cls=constants.CONFIG_CLS,
