@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from label_studio_sdk.converter import brush
 
-from fiftyone_labelstudio.converters import rle
+from fiftyone_labelstudio.converters import rle, rle_decode
 from fiftyone_labelstudio.converters.rle import decode_rle, encode_rle
 
 pytestmark = pytest.mark.unit
@@ -20,12 +20,17 @@ def sdk_decode(data, height, width):
     return brush.decode_rle(data).reshape(height, width, 4)[:, :, 3]
 
 
-@pytest.fixture
-def tiny_segments(monkeypatch):
-    """Force the chain decoder (and its hand-overs) onto small streams."""
-    monkeypatch.setattr(rle, "_SEQUENTIAL_MAX_BITS", 0)
-    monkeypatch.setattr(rle, "_SEGMENT_BITS", 97)
-    monkeypatch.setattr(rle, "_SYNC_MARGIN_BITS", 61)
+@pytest.fixture(params=[(97, 61), (40, 130)], ids=["next", "later"])
+def tiny_segments(request, monkeypatch):
+    """Force the chain decoder (and its hand-overs) onto small streams.
+
+    With a margin longer than a segment, chains hand over to later chains
+    than the next one.
+    """
+    segment, margin = request.param
+    monkeypatch.setattr(rle_decode, "_SEQUENTIAL_MAX_BITS", 0)
+    monkeypatch.setattr(rle_decode, "_SEGMENT_BITS", segment)
+    monkeypatch.setattr(rle_decode, "_SYNC_MARGIN_BITS", margin)
 
 
 shapes = st.tuples(st.integers(1, 40), st.integers(1, 40))
@@ -139,6 +144,120 @@ def test_large_random_masks(seed):
         data = encode_rle(mask)
         assert data == brush.mask2rle(mask)
         assert np.array_equal(decode_rle(data, *shape), mask)
+
+
+def blocky_hd(seed=0):
+    """Like bench/rle_compare.py's blocky mask: 40 rectangles on 1080p."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((1080, 1920), np.uint8)
+    for _ in range(40):
+        y, x = rng.integers(0, 1030), rng.integers(0, 1870)
+        h, w = rng.integers(20, 300), rng.integers(20, 400)
+        mask[y : y + h, x : x + w] = 255
+    return mask
+
+
+def test_blocky_hd_mask_like_sdk():
+    # Long runs (> 16384 pixels) and periodic rows in the chain decoder.
+    mask = blocky_hd()
+    data = brush.mask2rle(mask)
+    assert encode_rle(mask) == data
+    assert np.array_equal(decode_rle(data, *mask.shape), mask)
+    assert np.array_equal(
+        decode_rle(data, *mask.shape), sdk_decode(data, *mask.shape)
+    )
+
+
+@pytest.mark.parametrize("fill", ["zeros", "full", "first", "last", "corners"])
+def test_uniform_hd_masks_like_sdk(fill):
+    mask = np.zeros((1080, 1920), np.uint8)
+    if fill == "full":
+        mask[:] = 255
+    elif fill == "first":
+        mask[0, 0] = 255
+    elif fill == "last":
+        mask[-1, -1] = 255
+    elif fill == "corners":
+        mask[[0, 0, -1, -1], [0, -1, 0, -1]] = 7
+    data = brush.mask2rle(mask)
+    assert encode_rle(mask) == data
+    assert np.array_equal(decode_rle(data, *mask.shape), mask)
+
+
+@pytest.mark.parametrize("width", [1, 7, 8, 9, 15, 16, 17, 63, 64, 65])
+def test_run_ends_at_word_edges(width):
+    # The encoder finds run ends 8 pixels at a time; ends on every offset
+    # in a word and masks whose size is no multiple of 8.
+    for height in [1, 3, 8, 40]:
+        mask = np.zeros((height, width), np.uint8)
+        mask.ravel()[::9] = 255
+        mask.ravel()[-1] = 3
+        assert encode_rle(mask) == brush.mask2rle(mask)
+        sparse = np.zeros((height, width), np.uint8)
+        sparse.ravel()[sparse.size // 2 :] = 9
+        assert encode_rle(sparse) == brush.mask2rle(sparse)
+
+
+@given(
+    st.integers(1, 3000),
+    st.lists(st.integers(0, 2999), max_size=12),
+    st.integers(0, 255),
+)
+@settings(max_examples=200, deadline=None)
+def test_run_ends_sparse_and_dense(size, changes, value):
+    pixels = np.zeros(size, np.uint8)
+    for at in changes:
+        pixels[at % size :] = (int(pixels[at % size]) + value) % 256
+    expected = np.flatnonzero(np.append(pixels[1:] != pixels[:-1], True))
+    assert np.array_equal(rle._run_ends(pixels), expected)
+    assert encode_rle(pixels[None, :]) == brush.mask2rle(pixels[None, :])
+
+
+@pytest.mark.parametrize(
+    "kind", ["list", "bytes", "bytearray", "uint8", "int64"]
+)
+def test_decode_input_types(kind):
+    mask = np.random.default_rng(5).integers(0, 4, (37, 53), np.uint8)
+    data = encode_rle(mask)
+    rle_input = {
+        "list": data,
+        "bytes": bytes(data),
+        "bytearray": bytearray(data),
+        "uint8": np.array(data, np.uint8),
+        "int64": np.array(data, np.int64),
+    }[kind]
+    assert np.array_equal(decode_rle(rle_input, 37, 53), mask)
+
+
+def test_stream_sizes_around_path_switches(monkeypatch):
+    # Streams just below and above the sequential limit, and long streams
+    # (made long by lowering the limit) with the long-stream geometry.
+    rng = np.random.default_rng(7)
+    limit = rle_decode._SEQUENTIAL_MAX_BITS
+    masks = []
+    for pixels in range(limit // 15 - 40, limit // 15 + 40, 3):
+        masks.append(rng.integers(0, 2, (1, pixels), np.uint8) * 255)
+    for mask in masks:
+        data = encode_rle(mask)
+        assert np.array_equal(decode_rle(data, *mask.shape), mask)
+    monkeypatch.setattr(rle_decode, "_LONG_STREAM_BITS", limit)
+    monkeypatch.setattr(rle_decode, "_LONG_SEGMENT_BITS", 300)
+    monkeypatch.setattr(rle_decode, "_LONG_SYNC_MARGIN_BITS", 700)
+    for mask in masks + [blocky_hd(1)[:200]]:
+        data = encode_rle(mask)
+        assert np.array_equal(decode_rle(data, *mask.shape), mask)
+
+
+def test_long_stream_geometry_like_sdk():
+    # Over _LONG_STREAM_BITS with the real geometry: random and blocky
+    # parts (about 1.3 M bits).
+    rng = np.random.default_rng(11)
+    mask = blocky_hd(2)[:300, :800].copy()
+    mask[:200] = (rng.random((200, 800)) < 0.5) * 255
+    data = brush.mask2rle(mask)
+    assert len(data) * 8 > rle_decode._LONG_STREAM_BITS
+    assert encode_rle(mask) == data
+    assert np.array_equal(decode_rle(data, *mask.shape), mask)
 
 
 # ------------------------------------------- general streams (any encoder)
@@ -292,13 +411,13 @@ def test_garbage_never_hangs(shape, body, chains):
     header = list((height * width * 4).to_bytes(4, "big")) + HEADER_TAIL
     data = header + list(body)
     started = time.perf_counter()
-    old = rle._SEQUENTIAL_MAX_BITS
-    rle._SEQUENTIAL_MAX_BITS = 0 if chains else old
+    old = rle_decode._SEQUENTIAL_MAX_BITS
+    rle_decode._SEQUENTIAL_MAX_BITS = 0 if chains else old
     try:
         result = decode_rle(data, height, width)
         assert result.shape == (height, width)
     except ValueError:
         pass
     finally:
-        rle._SEQUENTIAL_MAX_BITS = old
+        rle_decode._SEQUENTIAL_MAX_BITS = old
     assert time.perf_counter() - started < 2
