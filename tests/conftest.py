@@ -1,12 +1,17 @@
 """Test harness: a real Label Studio server, FiftyOne's real database.
 
-The environment is set before fiftyone is imported: a private database
-dir, this repository as the only plugin, and this package's backend behind
-``backend="labelstudio"``. A Label Studio server is started once per session
-(``scripts/ls_server.py``) unless ``FIFTYONE_LABELSTUDIO_URL`` and
-``FIFTYONE_LABELSTUDIO_API_KEY`` point at an existing one.
+The environment is set before fiftyone is imported: a MongoDB of the
+session's own (``scripts/mongo_server.py``: free localhost port, private
+dbpath, named by ``FIFTYONE_DATABASE_URI``, which child processes such as
+the App server inherit), this repository as the only plugin, and this
+package's backend behind ``backend="labelstudio"``. A Label Studio server
+is started once per session (``scripts/ls_server.py``) unless
+``FIFTYONE_LABELSTUDIO_URL`` and ``FIFTYONE_LABELSTUDIO_API_KEY`` point at
+an existing one.
 """
 
+import atexit
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -22,7 +27,35 @@ _PLUGINS_DIR = os.path.join(_TMP, "plugins")
 os.makedirs(_PLUGINS_DIR)
 os.symlink(REPO, os.path.join(_PLUGINS_DIR, "fiftyone-labelstudio"))
 
-os.environ["FIFTYONE_DATABASE_DIR"] = os.path.join(_TMP, "fiftyone-db")
+
+def _load_mongo_server():
+    path = os.path.join(REPO, "scripts", "mongo_server.py")
+    spec = importlib.util.spec_from_file_location("mongo_server", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# FiftyOne attaches to ANY running FiftyOne database service of this user
+# (e.g. a developer's open App), whatever FIFTYONE_DATABASE_DIR says: the
+# tests get a mongod of their own, stopped at exit (also on failures) and
+# by the kernel if this process is killed
+_mongo_server = _load_mongo_server()
+_DB_DIR = os.path.join(_TMP, "fiftyone-db")
+MONGO = _mongo_server.start(_DB_DIR, die_with_parent=True)
+
+
+def _stop_mongod():
+    if _mongo_server.stop(_DB_DIR):
+        shutil.rmtree(_DB_DIR, ignore_errors=True)
+
+
+atexit.register(_stop_mongod)
+
+os.environ["FIFTYONE_DATABASE_URI"] = MONGO["uri"]
+os.environ["FIFTYONE_DATABASE_DIR"] = _DB_DIR
+# set by a FiftyOne process for its children; would point elsewhere
+os.environ.pop("FIFTYONE_PRIVATE_DATABASE_PORT", None)
 os.environ["FIFTYONE_PLUGINS_DIR"] = _PLUGINS_DIR
 os.environ["FIFTYONE_DO_NOT_TRACK"] = "true"
 os.environ["FIFTYONE_DATABASE_VALIDATION"] = "false"
@@ -112,6 +145,12 @@ def _start_server():
     import json
 
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def mongo_server():
+    """The session's own mongod: ``{uri, pid, port, dbpath, log}``."""
+    return dict(MONGO)
 
 
 @pytest.fixture(scope="session")
@@ -218,6 +257,21 @@ def local_images(ls_server):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    # the database dir stays: mongod stops only when this process exits
     for name in ("images", "label-studio", "plugins"):
         shutil.rmtree(os.path.join(_TMP, name), ignore_errors=True)
+
+
+def pytest_unconfigure(config):
+    fodb = sys.modules.get("fiftyone.core.odm.database")
+    if fodb is not None:
+        # FiftyOne's exit hook (non-persistent dataset cleanup) would
+        # otherwise wait 30 s for the stopped server
+        try:
+            fodb._disconnect()
+        except Exception:
+            pass
+    _stop_mongod()
+    try:
+        os.rmdir(_TMP)
+    except OSError:
+        pass
