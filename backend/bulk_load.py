@@ -1,0 +1,170 @@
+"""``load_annotations`` with the bulk merge.
+
+The same call, arguments and result as FiftyOne's
+``fiftyone.utils.annotations.load_annotations`` (which
+``dataset.load_annotations`` runs), step for step, except that labels of
+sample-level fields are merged by :mod:`.bulk_merge` (raw documents, one
+bulk write per 1,000 samples) instead of one ``Sample`` save at a time.
+Scalars, video frame fields, clips and frames views and the interactive
+``unexpected="prompt"`` go through FiftyOne's own functions.
+"""
+
+import logging
+from collections import defaultdict
+
+import eta.core.utils as etau
+
+import fiftyone.utils.annotations as foua
+
+from . import bulk_merge
+
+logger = logging.getLogger(__name__)
+
+
+def load_annotations(
+    samples,
+    anno_key: str,
+    dest_field=None,
+    unexpected="prompt",
+    cleanup: bool = False,
+    progress=None,
+    **kwargs,
+):
+    """Downloads a run's annotations and merges them into the dataset.
+
+    Arguments as for ``dataset.load_annotations()``; returns what it
+    returns (``None``, or the unexpected labels when
+    ``unexpected="return"``).
+    """
+    dataset = samples._root_dataset
+    results = dataset.load_annotation_results(anno_key, **kwargs)
+    annotations = results.backend.download_annotations(results)
+    schema = results.config.label_schema
+    returned = defaultdict(dict)
+
+    for field, label_info in schema.items():
+        label_type = label_info.get("type", None)
+        global_attrs, class_attrs = foua._parse_attributes(label_info)
+        expected_type = foua._RETURN_TYPES_MAP.get(label_type, None)
+        anno_dict = annotations.get(field, {})
+        target = _destination(dataset, results, field, schema, dest_field)
+        if expected_type and expected_type not in anno_dict:
+            anno_dict[expected_type] = {}
+
+        for anno_type, annos in anno_dict.items():
+            if anno_type == expected_type:
+                _merge(
+                    dataset,
+                    annos,
+                    results,
+                    target,
+                    label_type,
+                    progress,
+                    label_info=label_info,
+                    global_attrs=global_attrs,
+                    class_attrs=class_attrs,
+                )
+                continue
+            new_field = None
+            if label_info.get("allow_additions", True):
+                new_field = _unexpected_field(
+                    dataset, results, anno_type, target, schema, unexpected
+                )
+            if new_field:
+                new_field = foua._handle_frame_fields(
+                    dataset, new_field, target
+                )
+                _merge(dataset, annos, results, new_field, anno_type, progress)
+                continue
+            if target:
+                logger.info(
+                    "Skipping unexpected labels of type '%s' in field '%s'",
+                    anno_type,
+                    target,
+                )
+            else:
+                logger.info("Skipping labels of type '%s'", anno_type)
+            if unexpected == "return":
+                key = _returned_key(dataset, results, target)
+                returned[key][anno_type] = _returned_annos(results, annos)
+
+    results.backend.save_run_results(dataset, anno_key, results)
+    if cleanup:
+        results.cleanup()
+    if unexpected == "return":
+        return dict(returned) if returned else None
+    return None
+
+
+def _destination(dataset, results, field, schema, dest_field) -> str:
+    """The field that receives ``field``'s labels (``dest_field``)."""
+    if etau.is_str(dest_field):
+        if len(schema) == 1:
+            field = dest_field
+        else:
+            logger.warning(
+                "Ignoring string `dest_field=%s` since the label "
+                "schema contains %d (> 1) fields",
+                dest_field,
+                len(schema),
+            )
+    elif dest_field is not None:
+        field = dest_field.get(field, field)
+    if results._is_frames:
+        field, _ = dataset._handle_frame_field(field)
+    return field
+
+
+def _merge(dataset, annos, results, field, label_type, progress, **info):
+    if label_type == "scalar":
+        foua._merge_scalars(
+            dataset,
+            annos,
+            results,
+            field,
+            label_info=info.get("label_info"),
+            progress=progress,
+        )
+        return
+    merged = bulk_merge.merge_labels(
+        dataset, annos, results, field, label_type, progress=progress, **info
+    )
+    if not merged:
+        foua._merge_labels(
+            dataset,
+            annos,
+            results,
+            field,
+            label_type,
+            progress=progress,
+            **info,
+        )
+
+
+def _unexpected_field(dataset, results, anno_type, field, schema, unexpected):
+    """Where unexpected labels go, as FiftyOne decides (None: skipped)."""
+    if unexpected == "prompt":
+        return foua._prompt_field(
+            dataset, anno_type, field, schema, results._is_frames
+        )
+    if unexpected == "return":
+        return None
+    if unexpected == "keep":
+        return anno_type
+    if isinstance(unexpected, dict):
+        return unexpected.get(anno_type, None)
+    if etau.is_container(unexpected) and anno_type in unexpected:
+        return anno_type
+    return None
+
+
+def _returned_key(dataset, results, field) -> str:
+    if results._is_frames:
+        return dataset._FRAMES_PREFIX + field
+    return field
+
+
+def _returned_annos(results, annos):
+    if results._is_clips or results._is_frames:
+        return results._to_sample_annos(annos)
+    return annos
