@@ -207,15 +207,16 @@ def first_attribute_values(samples, field: str) -> list:
             label = leaf_field.to_python(copy.deepcopy(at["l"]))
             labels[pos] = (label, dict(label.iter_attributes()))
         label, values = labels[pos]
-        name = _name_of(group["_id"]["k"], values)
-        legacy = group["_id"]["s"] == 1
+        key, legacy = group["_id"]["k"], group["_id"]["s"] == 1
+        # FiftyOne stores ObjectId attributes under "_<name>"
+        strip = key.startswith("_") and key not in values
+        name = key[1:] if strip else key
         if (
-            name is None
-            or values[name] is None
-            or hasattr(type(label), name)
+            values.get(name) is None
+            or hasattr(type(label), name)  # legacy keys shadowed by fields
             or (legacy and group["dup"])
         ):
-            raise _NotExact("raw key %r" % group["_id"]["k"])
+            raise _NotExact("raw key %r" % key)
         places.setdefault(name, []).append(pos)
     for _, values in labels.values():
         if any(v is not None and n not in places for n, v in values.items()):
@@ -255,18 +256,10 @@ def _first_labels_pipeline(path, is_frame, is_list, defaults, legacy):
     top = {"$objectToArray": "$l"}
     custom = {"$not": [{"$in": ["$$this.k", defaults]}]}
     pairs = _pairs(top, {"$and": [custom, _not_null("$$this.v")]}, 0, False)
-    if legacy:
-        attrs = {
-            "$cond": [
-                {"$eq": [{"$type": "$l.attributes"}, "object"]},
-                "$l.attributes",
-                {},
-            ]
-        }
+    if legacy:  # a null value would drop the label's other keys
+        attrs = {"$objectToArray": {"$ifNull": ["$l.attributes", {}]}}
         dup = {"$in": ["$$this.k", {"$map": {"input": top, "in": "$$this.k"}}]}
-        more = _pairs(
-            {"$objectToArray": attrs}, _not_null("$$this.v.value"), 1, dup
-        )
+        more = _pairs(attrs, _not_null("$$this.v.value"), 1, dup)
         pairs = {"$concatArrays": [pairs, more]}
     return stages + [
         {"$match": {"l": {"$type": "object"}}},
@@ -308,15 +301,6 @@ def _quiet_type_warnings():
         yield
     finally:
         log.removeFilter(other_threads)
-
-
-def _name_of(key, values):
-    # FiftyOne stores ObjectId attributes under "_<name>"
-    if key in values:
-        return key
-    if key.startswith("_") and key[1:] in values:
-        return key[1:]
-    return None
 
 
 def _sample_ranks(samples, ids) -> dict:
