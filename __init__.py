@@ -70,6 +70,14 @@ if __name__ == _STABLE_NAME:
 
         return _annotate(samples, anno_key, **kwargs)
 
+    def load_annotations(samples, anno_key, **kwargs):
+        """``samples.load_annotations(anno_key, **kwargs)`` with a bulk
+        merge instead of one sample save at a time (see
+        backend.bulk_load)."""
+        from .backend.bulk_load import load_annotations as _load
+
+        return _load(samples, anno_key, **kwargs)
+
     def load_annotator(samples, anno_key, annotator, **kwargs):
         """One person's annotations of a run (see backend.annotators)."""
         from .backend.annotators import load_annotator as _load

@@ -22,6 +22,7 @@ again updates the same fields.
 import logging
 import re
 
+from .bulk_load import load_annotations
 from .errors import LabelStudioBackendError
 from .locks import run_lock
 
@@ -196,7 +197,8 @@ def _load_one(
     config._next_annotator = str(annotator)
     config._only_annotated = bool(only_annotated)
     try:
-        return dataset.load_annotations(
+        return load_annotations(
+            dataset,
             anno_key,
             dest_field=dest_field,
             unexpected=unexpected,

@@ -5,6 +5,7 @@ their own (``backend.annotators``). Returns plain result dicts.
 
 import fiftyone.core.fields as fof
 
+from ..backend.bulk_load import load_annotations
 from ..backend.locks import run_lock
 from . import label_form, runs
 
@@ -93,7 +94,8 @@ def _load_latest(dataset, load, report):
             progress=report.fiftyone_callback("Downloading"),
             **load.credentials.kwargs(),
         )
-        dataset.load_annotations(
+        load_annotations(
+            dataset,
             load.anno_key,
             dest_field=load.dest_field or None,
             unexpected=load.unexpected,

@@ -5,7 +5,8 @@ from the task's prediction (the uploaded labels), moves/relabels/deletes
 regions and draws new ones. Loaded labels are compared exactly (floats
 within 1e-6): geometry, classes, attributes, label ids. Each test also
 checks that an unannotated sample is untouched and that loading twice
-changes nothing.
+changes nothing. Every test runs with FiftyOne's merge and with the
+bulk merge (``fiftyone_labelstudio.load_annotations``).
 """
 
 import math
@@ -35,13 +36,24 @@ def _annotate(dataset, key, ls_server, **kwargs):
     return dataset.annotate(key, backend=BACKEND, **creds(ls_server), **kwargs)
 
 
-def _load_twice(dataset, key, fields, **kwargs):
+def _load_twice(load_with, dataset, key, fields, **kwargs):
     """Loads, then checks that a second load changes nothing."""
-    out = dataset.load_annotations(key, **kwargs)
+    out = load_with(dataset, key, **kwargs)
     first = snapshot(dataset, fields)
-    dataset.load_annotations(key, **kwargs)
+    load_with(dataset, key, **kwargs)
     assert snapshot(dataset, fields) == first
     return out
+
+
+@pytest.fixture(params=["fiftyone merge", "bulk merge"])
+def load_with(request):
+    """Every test loads through FiftyOne's ``dataset.load_annotations``
+    and through ``fiftyone_labelstudio.load_annotations`` (bulk merge)."""
+    if request.param == "fiftyone merge":
+        return lambda dataset, key, **kw: dataset.load_annotations(key, **kw)
+    import fiftyone_labelstudio
+
+    return fiftyone_labelstudio.load_annotations
 
 
 def _size(sample):
@@ -49,7 +61,7 @@ def _size(sample):
 
 
 def test_detections(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
 ):
     s0, s1, s2 = add_images(dataset, sample_images, 3)
     a = fo.Detection(
@@ -123,7 +135,7 @@ def test_detections(
     )
 
     before_s1 = snapshot(dataset.select(s1.id), ["gt"])
-    _load_twice(dataset, "det", ["gt"], unexpected="ignore")
+    _load_twice(load_with, dataset, "det", ["gt"], unexpected="ignore")
 
     s0.reload()
     dets = s0.gt.detections
@@ -145,7 +157,7 @@ def test_detections(
 
 
 def test_classification_and_classifications_in_one_task(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
 ):
     s0, s1 = add_images(dataset, sample_images, 2)
     scene = fo.Classification(label="indoor")
@@ -182,7 +194,9 @@ def test_classification_and_classifications_in_one_task(
     annotate_task(ls_client, tasks[s0.id]["id"], res)
 
     before_s1 = snapshot(dataset.select(s1.id), ["scene", "topics"])
-    _load_twice(dataset, "cls", ["scene", "topics"], unexpected="ignore")
+    _load_twice(
+        load_with, dataset, "cls", ["scene", "topics"], unexpected="ignore"
+    )
 
     s0.reload()
     assert (s0.scene.id, s0.scene.label) == (scene.id, "outdoor")
@@ -200,7 +214,7 @@ def _move_first_vertex(value, x, y):
 
 
 def test_polygons_and_polylines(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
 ):
     s0, s1 = add_images(dataset, sample_images, 2)
     poly = fo.Polyline(
@@ -270,7 +284,9 @@ def test_polygons_and_polylines(
     annotate_task(ls_client, tasks[s0.id]["id"], res)
 
     before_s1 = snapshot(dataset.select(s1.id), ["shapes", "lines"])
-    _load_twice(dataset, "poly", ["shapes", "lines"], unexpected="ignore")
+    _load_twice(
+        load_with, dataset, "poly", ["shapes", "lines"], unexpected="ignore"
+    )
 
     s0.reload()
     got = s0.shapes.polylines
@@ -290,7 +306,7 @@ def test_polygons_and_polylines(
 
 
 def test_keypoints(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
 ):
     s0, s1 = add_images(dataset, sample_images, 2)
     kp = fo.Keypoint(
@@ -332,7 +348,7 @@ def test_keypoints(
     annotate_task(ls_client, tasks[s0.id]["id"], res)
 
     before_s1 = snapshot(dataset.select(s1.id), ["kps"])
-    _load_twice(dataset, "kp", ["kps"], unexpected="ignore")
+    _load_twice(load_with, dataset, "kp", ["kps"], unexpected="ignore")
 
     s0.reload()
     got = s0.kps.keypoints
@@ -355,7 +371,7 @@ def _full_mask(sample, box_px):
 
 
 def test_instances(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
 ):
     from fiftyone_labelstudio.converters.rle import encode_rle
 
@@ -423,7 +439,7 @@ def test_instances(
     annotate_task(ls_client, tasks[s0.id]["id"], res)
 
     before_s1 = snapshot(dataset.select(s1.id), ["inst"])
-    _load_twice(dataset, "inst", ["inst"], unexpected="ignore")
+    _load_twice(load_with, dataset, "inst", ["inst"], unexpected="ignore")
 
     s0.reload()
     got = {d.id: d for d in s0.inst.detections}
@@ -442,7 +458,7 @@ def test_instances(
 
 
 def test_segmentation(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
 ):
     from fiftyone_labelstudio.converters.rle import encode_rle
 
@@ -487,7 +503,7 @@ def test_segmentation(
     annotate_task(ls_client, tasks[s0.id]["id"], res)
 
     before_s1 = snapshot(dataset.select(s1.id), ["seg"])
-    _load_twice(dataset, "seg", ["seg"], unexpected="ignore")
+    _load_twice(load_with, dataset, "seg", ["seg"], unexpected="ignore")
 
     s0.reload()
     expected = np.zeros((h, w), dtype=np.uint8)
@@ -500,7 +516,7 @@ def test_segmentation(
 
 
 def test_scalars(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
 ):
     s0, s1 = add_images(dataset, sample_images, 2)
     for sample, values in (
@@ -551,7 +567,7 @@ def test_scalars(
 
     fields = ["count", "ratio", "weather", "ok", "note"]
     before_s1 = snapshot(dataset.select(s1.id), fields)
-    _load_twice(dataset, "sc", fields, unexpected="ignore")
+    _load_twice(load_with, dataset, "sc", fields, unexpected="ignore")
 
     s0.reload()
     assert (s0["count"], s0["ratio"], s0["weather"], s0["ok"], s0["note"]) == (
@@ -566,7 +582,13 @@ def test_scalars(
 
 
 def test_unexpected_labels_go_through_unexpected(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard, caplog
+    dataset,
+    sample_images,
+    ls_server,
+    ls_client,
+    ls_projects_guard,
+    load_with,
+    caplog,
 ):
     (s0,) = add_images(dataset, sample_images, 1)
     results = _annotate(
@@ -612,24 +634,30 @@ def test_unexpected_labels_go_through_unexpected(
         ],
     )
 
-    returned = dataset.load_annotations("unx", unexpected="return")
+    returned = load_with(dataset, "unx", unexpected="return")
     assert [d.label for d in dataset.first().gt.detections] == ["cat"]
     extra = returned["scene"]["detections"][s0.id]
     assert sorted(d.label for d in extra.values()) == ["car", "zebra"]
     assert "not in the schema" in caplog.text
 
-    dataset.load_annotations("unx", unexpected="keep")
+    load_with(dataset, "unx", unexpected="keep")
     assert sorted(d.label for d in dataset.first().detections.detections) == [
         "car",
         "zebra",
     ]
     before = snapshot(dataset, ["gt", "scene", "detections"])
-    dataset.load_annotations("unx", unexpected="keep")
+    load_with(dataset, "unx", unexpected="keep")
     assert snapshot(dataset, ["gt", "scene", "detections"]) == before
 
 
 def test_unknown_class_with_one_field_is_kept_and_warned(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard, caplog
+    dataset,
+    sample_images,
+    ls_server,
+    ls_client,
+    ls_projects_guard,
+    load_with,
+    caplog,
 ):
     """With one field nothing can carry them through unexpected=; new
     labels of unknown classes are loaded (not lost) with a warning."""
@@ -667,14 +695,20 @@ def test_unknown_class_with_one_field_is_kept_and_warned(
             ),
         ],
     )
-    dataset.load_annotations("one", unexpected="ignore")
+    load_with(dataset, "one", unexpected="ignore")
     assert [d.label for d in dataset.first().gt.detections] == ["zebra"]
     assert "1 new detections of 'gt'" in caplog.text
     assert "1 detections from control 'nowhere'" in caplog.text
 
 
 def test_masks_stored_on_disk(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard, tmp_path
+    dataset,
+    sample_images,
+    ls_server,
+    ls_client,
+    ls_projects_guard,
+    load_with,
+    tmp_path,
 ):
     """``mask_path`` segmentations are read for upload; ids stay the same.
 
@@ -707,7 +741,7 @@ def test_masks_stored_on_disk(
     res[0]["value"]["rle"] = encode_rle(painted)
     annotate_task(ls_client, task["id"], res)
 
-    dataset.load_annotations("disk", unexpected="ignore")
+    load_with(dataset, "disk", unexpected="ignore")
     s0.reload()
     assert s0.seg.id == seg.id
     expected = (painted > 0).astype(np.uint8)
