@@ -150,23 +150,31 @@ def _merge_in_batches(dataset, field, anno_dict, merger, progress) -> None:
         for start in range(0, len(sample_ids), BATCH_SIZE):
             batch = sample_ids[start : start + BATCH_SIZE]
             oids = [ObjectId(s) for s in batch]
-            now = datetime.utcnow()
-            ops, written = [], []
+            changed = {}
             for doc in coll.find({"_id": {"$in": oids}}, {field: 1}):
                 sample_id = str(doc["_id"])
                 old = doc.get(field)
                 new = merger.merge(sample_id, old, anno_dict[sample_id])
                 if new != old:
-                    ops.append(
-                        UpdateOne(
-                            {"_id": doc["_id"]},
-                            {"$set": {field: new, "last_modified_at": now}},
-                        )
-                    )
-                    written.append(doc["_id"])
-            if ops:
-                dataset._bulk_write(ops, ids=written)
+                    changed[doc["_id"]] = new
+            write_field_docs(dataset, field, changed)
             pb.update(len(batch))
+
+
+def write_field_docs(dataset, field: str, docs: dict) -> None:
+    """Sets ``field`` of the samples ``{sample ObjectId: raw document}``
+    in one bulk write (what ``set_values`` does, without building and
+    validating Label objects); in-memory samples are reloaded."""
+    if not docs:
+        return
+    now = datetime.utcnow()
+    ops = [
+        UpdateOne(
+            {"_id": _id}, {"$set": {field: doc, "last_modified_at": now}}
+        )
+        for _id, doc in docs.items()
+    ]
+    dataset._bulk_write(ops, ids=list(docs))
 
 
 class _FieldMerger:
