@@ -171,12 +171,35 @@ def load_floor(dataset, project_id: int, field: str) -> dict:
     finally:
         ls.close()
     labels = _labels_from_export(tasks)
+    # the same labels written by our bulk write (serialization included),
+    # then by set_values: the field must end up identical
+    with timer.section("bulk_write"):
+        _bulk_write(dataset, field, labels)
+    written = _field_docs(dataset, field)
     with timer.section("set_values"):
         dataset.set_values(field, labels, key_field="id")
     s = timer.sections
     return {
         "seconds": s["export"] + s["parse"] + s["set_values"],
+        "bulk_write_seconds": s["bulk_write"],
+        "set_values_seconds": s["set_values"],
+        "bulk_write_identical": written == _field_docs(dataset, field),
         "sections": {k: round(v, 4) for k, v in s.items()},
         "export_mb": round(len(raw) / 2**20, 2),
         "labels": sum(len(d.detections) for d in labels.values()),
     }
+
+
+def _bulk_write(dataset, field: str, labels: dict) -> None:
+    """fiftyone_labelstudio's raw bulk write of ``{sample id: label}``."""
+    from bson import ObjectId
+
+    from fiftyone_labelstudio.backend.bulk_merge import write_field_docs
+
+    docs = {ObjectId(k): dict(v.to_mongo()) for k, v in labels.items()}
+    write_field_docs(dataset, field, docs)
+
+
+def _field_docs(dataset, field: str) -> list:
+    coll = dataset._sample_collection
+    return list(coll.find({}, {field: 1}).sort("_id", 1))

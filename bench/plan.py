@@ -3,7 +3,8 @@
 
 compare (N = --compare-n, --repeat times, local storage unless noted):
     floor annotate (local), ours annotate -> seed -> ours load -> floor
-    load, built-in annotate -> seed -> built-in load, floor annotate
+    load, the same through dataset.annotate/load_annotations ("ours_fo"),
+    built-in annotate -> seed -> built-in load, floor annotate
     (upload), ours annotate (upload)
 upload (N = --upload-n): floor, ours and built-in annotate in upload mode
 scaling (each N of --sizes, once, local storage): floor annotate, ours
@@ -108,6 +109,7 @@ def _compare(runner, args, seed):
     for rep in range(args.repeat):
         _floor_annotate(runner, "compare", "local", n, rep)
         _annotate_seed_load(runner, args, "compare", "ours", n, rep, seed)
+        _annotate_seed_load(runner, args, "compare", "ours_fo", n, rep, seed)
         if not args.no_builtin:
             _annotate_seed_load(
                 runner, args, "compare", "builtin", n, rep, seed
