@@ -249,17 +249,16 @@ class _FieldMerger:
             return dict(label.to_mongo())
         rules = self.rules
         cls = type(anno)
-        son = _son(anno)
         merged = dict(item)
         for name in foua._DEFAULT_LABEL_FIELDS_MAP.get(cls, []):
             if name == "label" and not rules.allow_label_edits:
                 continue
             if name == "index" and not rules.allow_index_edits:
                 continue
-            _put(merged, name, son.get(name), cls)
+            _put(merged, name, _mongo_value(anno, name), cls)
         if rules.allow_spatial_edits:
             for name in foua._SPATIAL_LABEL_FIELDS_MAP.get(cls, []):
-                _put(merged, name, son.get(name), cls)
+                _put(merged, name, _mongo_value(anno, name), cls)
         if rules.global_attrs is None:
             names = set(anno._fields_ordered) - set(anno._fields)
         else:
@@ -267,12 +266,22 @@ class _FieldMerger:
                 merged.get("label"), []
             )
         for name in names:
-            _put(merged, name, son.get(name), cls)
+            _put(merged, name, _mongo_value(anno, name), cls)
         return merged
 
 
 def _son(label) -> dict:
     return dict(label.to_mongo())
+
+
+def _mongo_value(label, name: str):
+    """One field of ``label.to_mongo()`` without serializing the others
+    (a merge copies 3-4 fields of each label)."""
+    value = label._data.get(name)
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    field = label._fields.get(name) or label._dynamic_fields.get(name)
+    return value if field is None else field.to_mongo(value)
 
 
 def _put(doc: dict, name: str, value, cls) -> None:

