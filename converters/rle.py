@@ -52,30 +52,24 @@ def encode_rle(mask: np.ndarray) -> list[int]:
     runs[0] = ends[0] + 1
     np.subtract(ends[1:], ends[:-1], out=runs[1:])
     values = pixels.take(ends)
-    wide = None
-    if runs.max() > _MAX_RUN_PIXELS:
-        runs, values, wide = _split_long_runs(runs, values)
-
     top, value_shift, widths = _run_tables()
-    # Each record, left-aligned in a 64-bit integer.
-    codes = top.take(runs)
-    codes |= values.astype(_U64) << value_shift.take(runs)
-    widths = widths.take(runs)
-    if wide is not None:
-        # The SDK writes every piece of a split run with the widest field.
-        size = _RUN_SIZES[3]
-        code = (
-            (1 << (size + 10))
-            | (3 << (size + 8))
-            | ((4 * runs[wide] - 1) << 8)
-            | values[wide]
+    # Each record, left-aligned in a 64-bit integer (runs too long for one
+    # record are split below).
+    codes = top.take(runs, mode="clip")
+    codes |= values.astype(_U64) << value_shift.take(runs, mode="clip")
+    widths = widths.take(runs, mode="clip")
+    long = np.flatnonzero(runs > _MAX_RUN_PIXELS)
+    if long.size:
+        owner, pieces, piece_at = _split_long_runs(
+            codes, widths, runs, values, long
         )
-        codes[wide] = code.astype(_U64) << _U64(53 - size)
-        widths[wide] = size + 11
     offsets = np.cumsum(widths)
     n_bytes = (int(offsets[-1]) + _HEADER_BITS) // 8 + 1  # pads 1..8 bits
     offsets -= widths
     offsets += _HEADER_BITS
+    if long.size:
+        codes = np.concatenate((codes, pieces))
+        offsets = np.concatenate((offsets, offsets[owner] + piece_at))
     words = _pack_codes(codes, offsets, n_bytes)
     words[0] |= _U64(_header(pixels.size * 4) << (64 - _HEADER_BITS))
     return list(words.astype(">u8").view(np.uint8)[:n_bytes].tobytes())
@@ -106,18 +100,20 @@ def _mask_pixels(mask: np.ndarray) -> np.ndarray:
 def _run_ends(pixels: np.ndarray) -> np.ndarray:
     """Index of the last pixel of every run of equal pixels."""
     size = pixels.size
-    ends = np.empty(-(-size // 8) * 8, dtype=bool)
+    ends = np.empty(-(-size // 16) * 16, dtype=bool)
     np.not_equal(pixels[1:], pixels[:-1], out=ends[: size - 1])
     ends[size - 1] = True
     ends[size:] = False
-    # flatnonzero is slow on many bytes: find the 8-byte words that hold
-    # a run end first, then the ends in those words.
-    words = ends.view(np.uint64)
-    busy = np.flatnonzero(words != 0)
-    if busy.size * 16 > words.size:
+    # flatnonzero is slow on many bytes: find the 16-byte blocks that hold
+    # a run end (4 bytes at a time, then 4 of those), then the ends in
+    # those blocks.
+    quads = ends.view(np.uint32) != 0
+    busy = np.flatnonzero(quads.view(np.uint32) != 0)
+    if busy.size * 8 > quads.size // 4:
         return np.flatnonzero(ends)
-    at = np.flatnonzero(words.take(busy).view(bool))
-    return busy.take(at >> 3) * 8 + (at & 7)
+    blocks = ends.view(np.uint64).reshape(-1, 2).take(busy, axis=0)
+    at = np.flatnonzero(blocks.view(bool))
+    return busy.take(at >> 4) * 16 + (at & 15)
 
 
 def _header(count: int) -> int:
@@ -144,17 +140,41 @@ def _run_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _split_long_runs(
-    runs: np.ndarray, values: np.ndarray
+    codes: np.ndarray,
+    widths: np.ndarray,
+    runs: np.ndarray,
+    values: np.ndarray,
+    long: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split runs like the SDK: full 2**16-byte records, then the rest.
+    """Split runs too long for one record like the SDK: full 2**16-byte
+    records, then the rest, all with the widest field (the rest too).
 
-    Also returns which records came from a split run.
+    Each long run's record becomes its first piece and takes the width of
+    all pieces.  Returns the later pieces: the run each belongs to, their
+    codes and their bit offsets in the run.  There are few long runs (at
+    most one per 16384 pixels), so plain Python is fastest.
     """
-    chunks = (runs + _MAX_RUN_PIXELS - 1) // _MAX_RUN_PIXELS
-    new_runs = np.full(int(chunks.sum()), _MAX_RUN_PIXELS, dtype=np.int64)
-    new_runs[np.cumsum(chunks) - 1] = runs - (chunks - 1) * _MAX_RUN_PIXELS
-    wide = np.repeat(chunks > 1, chunks)
-    return new_runs, np.repeat(values, chunks), wide
+    size = _RUN_SIZES[3]
+    bits = size + 3 + _WORD_SIZE
+    shift = 64 - bits
+    owner, pieces, piece_at = [], [], []
+    for index, run, value in zip(
+        long.tolist(), runs[long].tolist(), values[long].tolist()
+    ):
+        full = (run - 1) // _MAX_RUN_PIXELS
+        rest = run - full * _MAX_RUN_PIXELS
+        head = (1 << (size + 10)) | (3 << (size + 8)) | value
+        codes[index] = (head | ((4 * _MAX_RUN_PIXELS - 1) << 8)) << shift
+        widths[index] = bits * (full + 1)
+        owner += [index] * full
+        pieces += [codes[index]] * (full - 1)
+        pieces.append((head | ((4 * rest - 1) << 8)) << shift)
+        piece_at += range(bits, bits * (full + 1), bits)
+    return (
+        np.array(owner, dtype=np.int64),
+        np.array(pieces, dtype=_U64),
+        np.array(piece_at, dtype=np.int64),
+    )
 
 
 def _pack_codes(

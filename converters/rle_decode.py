@@ -64,8 +64,11 @@ def decode_rle(rle: RleInput, height: int, width: int) -> np.ndarray:
             f"brush RLE is {stream.n_bits // 8} bytes, longer than any "
             f"encoding of {stream.count} values"
         )
-    starts = _record_starts(stream)
-    return _alpha(stream, starts).reshape(height, width)
+    starts, steps = _record_starts(stream)
+    alpha = None if steps is None else _repeat_alpha(stream, starts, steps)
+    if alpha is None:
+        alpha = _alpha(stream, starts)
+    return alpha.reshape(height, width)
 
 
 class _Stream:
@@ -80,12 +83,13 @@ class _Stream:
             )
         self.n_bits = len(data) * 8
         self.padded = data + bytes(16)  # window reads never leave it
-        # window8[i] = the 8 bytes starting at byte i, as one integer.
-        self.window8 = np.ndarray(
-            (len(data) + 8,),
-            dtype=">u8",
-            buffer=np.frombuffer(self.padded, dtype=np.uint8),
-            strides=(1,),
+        # windowN[i] = the N bytes starting at byte i, as one integer.
+        buffer = np.frombuffer(self.padded, dtype=np.uint8)
+        self.window4, self.window8 = (
+            np.ndarray(
+                (len(data) + 8,), dtype=dtype, buffer=buffer, strides=(1,)
+            )
+            for dtype in (">u4", ">u8")
         )
         head = int.from_bytes(data[:8], "big")
         self.count = head >> 32
@@ -107,7 +111,7 @@ class _Stream:
 
     def windows(self, positions: np.ndarray) -> np.ndarray:
         """The 64 bits from each bit position on, as uint64."""
-        window = self.window8[positions >> 3].astype(_U64)
+        window = self.window8.take(positions >> 3).astype(_U64)
         window <<= (positions & 7).astype(_U64)
         return window
 
@@ -180,7 +184,7 @@ class _Chains:
 
     def __init__(self, stream: _Stream, segment: int, margin: int) -> None:
         n_bits = stream.n_bits
-        steps = _bit_steps(stream)
+        self.steps = steps = _bit_steps(stream)
         dtype = np.int32 if n_bits < 1 << 30 else np.int64
         self.segment = segment
         starts = np.arange(HEADER_BITS, n_bits, segment, dtype=dtype)
@@ -267,11 +271,12 @@ def _chain_geometry(n_bits: int) -> tuple[int, int]:
     return _SEGMENT_BITS, _SYNC_MARGIN_BITS
 
 
-def _record_starts(stream: _Stream) -> np.ndarray:
-    """Bit positions of all records in order (padding may add a few)."""
+def _record_starts(stream: _Stream) -> tuple[np.ndarray, np.ndarray | None]:
+    """Bit positions of all records in order (padding may add a few), and
+    the chain steps at every bit if they were needed."""
     n_bits = stream.n_bits
     if n_bits <= _SEQUENTIAL_MAX_BITS:
-        return np.array(_read_singly(stream, HEADER_BITS, None)[0])
+        return np.array(_read_singly(stream, HEADER_BITS, None)[0]), None
     chains = _Chains(stream, *_chain_geometry(n_bits))
     target, entry = chains.handovers()
     # Runs of hand-overs to the next chain: run_end[c] is the run's last.
@@ -302,7 +307,7 @@ def _record_starts(stream: _Stream) -> np.ndarray:
     if singles:
         single = np.array([p for piece in singles for p in piece])
         starts = np.insert(starts, np.searchsorted(starts, single), single)
-    return starts
+    return starts, chains.steps
 
 
 def _read_singly(
@@ -345,7 +350,7 @@ def _run_positions(
     base -= (np.cumsum(count) - count) * n_chains
     flat = np.repeat(base, count)
     flat += np.arange(flat.size) * n_chains
-    return chains.positions.ravel().take(flat).astype(np.int64)
+    return chains.positions.ravel().take(flat)
 
 
 # ------------------------------------------------------------- expansion
@@ -356,6 +361,51 @@ def _truncated(stream: _Stream, produced: int) -> ValueError:
         f"brush RLE ends after {produced} of {stream.count} values "
         f"(truncated or corrupt)"
     )
+
+
+def _repeat_alpha(
+    stream: _Stream, starts: np.ndarray, steps: np.ndarray
+) -> np.ndarray | None:
+    """``_alpha`` for repeat records only, None if there are others.
+
+    The common case, in 32-bit integers: the run-length field and the
+    value follow the first 3 bits, whose step gives the field width.
+    """
+    word_size = stream.word_size
+    if word_size > 8:  # values may not fit in a byte, fields in 32 bits
+        return None
+    step = steps.take(starts)
+    size_bits = step.astype(np.uint32)
+    size_bits -= 3 + word_size
+    at = starts + 3
+    window = stream.window4.take(at >> 3).astype(np.uint32)
+    window <<= (at & 7).astype(np.uint32)
+    run = (window >> (32 - size_bits)).astype(np.int64)
+    run += 1
+    produced = np.cumsum(run)
+    if produced[-1] < stream.count:
+        return None  # _alpha says how it is truncated
+    last = int(np.searchsorted(produced, stream.count))
+    if (step[: last + 1] == 1).any():
+        return None  # a literal chunk
+    if starts[last] + step[last] > stream.n_bits:
+        return None
+    window <<= size_bits
+    values = (window[: last + 1] >> (32 - word_size)).astype(np.uint8)
+    counts = run[: last + 1]
+    counts[last] -= int(produced[last]) - stream.count
+    return _every_fourth(values, counts)
+
+
+def _every_fourth(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Values 3, 7, 11, ... of the runs of ``counts`` times each value."""
+    if not (counts & 3).any():  # whole pixels, as the SDK writes
+        return np.repeat(values, counts >> 2)
+    # Those in [start, end) number end // 4 - start // 4.
+    ends = np.cumsum(counts)
+    alphas = ends >> 2
+    alphas -= (ends - counts) >> 2
+    return np.repeat(values, alphas)
 
 
 def _alpha(stream: _Stream, starts: np.ndarray) -> np.ndarray:
@@ -403,8 +453,4 @@ def _alpha(stream: _Stream, starts: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"brush RLE value {int(values.max())} does not fit in a byte"
         )
-    # Values at positions 4k+3 only: those in [start, end) number
-    # end // 4 - start // 4.
-    ends = np.cumsum(counts)
-    alphas = (ends >> 2) - ((ends - counts) >> 2)
-    return np.repeat(values.astype(np.uint8), alphas)
+    return _every_fourth(values.astype(np.uint8), counts)

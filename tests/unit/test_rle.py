@@ -292,9 +292,10 @@ def general_streams(draw):
     longest = min(1 << max(sizes), 40)
     value = st.integers(0, (1 << min(word_size, 8)) - 1)
     records = []
+    repeats_only = draw(st.booleans())  # the decoder's fast path
     for _ in range(draw(st.integers(1, 60))):
         n = draw(st.integers(1, longest))
-        if draw(st.booleans()):
+        if repeats_only or draw(st.booleans()):
             records.append(("repeat", n, draw(value)))
         else:
             words = draw(st.lists(value, min_size=n, max_size=n))
@@ -376,6 +377,18 @@ def test_rejects_truncated():
     for cut in [8, 9, len(data) // 2, len(data) - 2]:
         with pytest.raises(ValueError, match="truncated"):
             decode_rle(data[:cut], 20, 30)
+
+
+@pytest.mark.parametrize("chains", [False, True])
+def test_rejects_values_over_255(monkeypatch, chains):
+    if chains:
+        monkeypatch.setattr(rle_decode, "_SEQUENTIAL_MAX_BITS", 0)
+    records = [("repeat", 4, 7)] * 40 + [("repeat", 4, 300)]
+    data, count = make_stream(records, 12, (3, 4, 8, 16))
+    with pytest.raises(ValueError, match="does not fit in a byte"):
+        decode_rle(data, 1, count // 4)
+    data, count = make_stream(records[:-1], 12, (3, 4, 8, 16))
+    assert np.array_equal(decode_rle(data, 1, count // 4), np.full((1, 40), 7))
 
 
 def test_rejects_absurd_lengths():
