@@ -1,5 +1,6 @@
 """Task import (never retried), counting and bulk deletion."""
 
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -9,6 +10,8 @@ from .transport import Transport
 
 # Task ids per bulk delete action (SQLite limits SQL variables)
 DELETE_BATCH_SIZE = 5000
+# Tasks in the first import request (see import_tasks)
+FIRST_BATCH_SIZE = 250
 
 
 def task_count(transport: Transport, project_id: int) -> int:
@@ -36,8 +39,9 @@ def import_tasks(
 ) -> list:
     """Imports task JSON in batches; returns the new task ids in order.
 
-    ``tasks`` may be a generator: it is consumed one batch at a time, so
-    only one batch of task JSON needs to be in memory.
+    ``tasks`` may be a generator: it is consumed one batch at a time (in
+    a worker thread, one batch ahead of the requests), so only two
+    batches of task JSON are in memory.
 
     Never retried: Label Studio on SQLite can answer 500 after it has
     committed the tasks, so a retry would duplicate them. On a failure,
@@ -50,38 +54,59 @@ def import_tasks(
     task_ids = []
     remaining = iter(tasks)
     start = 0
-    while True:
-        batch = list(islice(remaining, batch_size))
-        if not batch:
-            break
-        failure = None
-        try:
-            answer = transport.json(
-                "POST",
-                "api/projects/%d/import" % project_id,
-                what,
-                params={"return_task_ids": "true"},
-                json=batch,
-                retries=0,
-            )
-            new_ids = answer.get("task_ids") or []
-            if len(new_ids) != len(batch):
-                failure = errors.LabelStudioRequestError(
-                    "Label Studio created %d tasks for %d sent"
-                    % (len(new_ids), len(batch)),
-                    url=transport.url,
+    sizes = _batch_sizes(batch_size)
+    # The next batch is built (tasks is often a generator that converts
+    # labels) while Label Studio processes the current one: the first
+    # batch is small so that little building happens before the first
+    # request; later ones grow to batch_size
+    with ThreadPoolExecutor(1) as builder:
+        upcoming = builder.submit(_take, remaining, next(sizes))
+        while True:
+            batch = upcoming.result()
+            if not batch:
+                break
+            upcoming = builder.submit(_take, remaining, next(sizes))
+            failure = None
+            try:
+                answer = transport.json(
+                    "POST",
+                    "api/projects/%d/import" % project_id,
+                    what,
+                    params={"return_task_ids": "true"},
+                    json=batch,
+                    retries=0,
                 )
-        except errors.LabelStudioError as exc:
-            failure = exc
-        if failure is not None:
-            raise _import_failure(
-                transport, project_id, failure, task_ids, start, len(batch)
-            )
-        task_ids.extend(new_ids)
-        start += len(batch)
-        if progress is not None:
-            progress(len(task_ids))
+                new_ids = answer.get("task_ids") or []
+                if len(new_ids) != len(batch):
+                    failure = errors.LabelStudioRequestError(
+                        "Label Studio created %d tasks for %d sent"
+                        % (len(new_ids), len(batch)),
+                        url=transport.url,
+                    )
+            except errors.LabelStudioError as exc:
+                failure = exc
+            if failure is not None:
+                upcoming.cancel()
+                raise _import_failure(
+                    transport, project_id, failure, task_ids, start, len(batch)
+                )
+            task_ids.extend(new_ids)
+            start += len(batch)
+            if progress is not None:
+                progress(len(task_ids))
     return task_ids
+
+
+def _batch_sizes(batch_size: int):
+    """FIRST_BATCH_SIZE, then 4x larger batches up to ``batch_size``."""
+    size = min(batch_size, FIRST_BATCH_SIZE)
+    while True:
+        yield size
+        size = min(batch_size, size * 4)
+
+
+def _take(iterator, count: int) -> list:
+    return list(islice(iterator, count))
 
 
 def _import_failure(

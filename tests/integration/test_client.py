@@ -516,20 +516,23 @@ def test_import_and_export_round_trip(ls_client, project):
         ]
 
 
-def test_import_consumes_a_generator_one_batch_at_a_time(ls_client, project):
+def test_import_consumes_a_generator_one_batch_ahead(ls_client, project):
     progress, seen_at = [], []
 
     def tasks():
-        for i in range(5):
-            seen_at.append(list(progress))  # batches imported so far
+        for i in range(7):
+            seen_at.append(len(progress))  # batches imported so far
             yield _task(i)
 
     ids = ls_client.import_tasks(
         project["id"], tasks(), batch_size=2, progress=progress.append
     )
-    assert len(set(ids)) == 5 and progress == [2, 4, 5]
-    assert seen_at == [[], [], [2], [2], [2, 4]]
-    assert ls_client.task_count(project["id"]) == 5
+    assert len(set(ids)) == 7 and progress == [2, 4, 6, 7]
+    # task i is in batch i // 2, built while batch i // 2 - 1 is sent:
+    # never more than one batch ahead of what was imported
+    assert all(seen_at[i] >= i // 2 - 1 for i in range(7)), seen_at
+    assert seen_at[:2] == [0, 0]
+    assert ls_client.task_count(project["id"]) == 7
 
 
 def test_import_is_never_retried(ls_client, project):
