@@ -52,25 +52,25 @@ def encode_rle(mask: np.ndarray) -> list[int]:
     runs[0] = ends[0] + 1
     np.subtract(ends[1:], ends[:-1], out=runs[1:])
     values = pixels.take(ends)
-    top, value_shift, widths = _run_tables()
-    # Each record, left-aligned in a 64-bit integer (runs too long for one
-    # record are split below).
-    codes = top.take(runs, mode="clip")
-    codes |= values.astype(_U64) << value_shift.take(runs, mode="clip")
+    heads, widths = _run_tables()
+    # Each record as an integer, and the stream bit it ends on (runs too
+    # long for one record are split below).
+    codes = heads.take(runs, mode="clip")
+    codes |= values
     widths = widths.take(runs, mode="clip")
-    long = np.flatnonzero(runs > _MAX_RUN_PIXELS)
-    if long.size:
-        owner, pieces, piece_at = _split_long_runs(
+    long = None
+    if runs.max() > _MAX_RUN_PIXELS:
+        long = np.flatnonzero(runs > _MAX_RUN_PIXELS)
+        owner, pieces, piece_end = _split_long_runs(
             codes, widths, runs, values, long
         )
-    offsets = np.cumsum(widths)
-    n_bytes = (int(offsets[-1]) + _HEADER_BITS) // 8 + 1  # pads 1..8 bits
-    offsets -= widths
-    offsets += _HEADER_BITS
-    if long.size:
+    last_bits = np.cumsum(widths)
+    n_bytes = (int(last_bits[-1]) + _HEADER_BITS) // 8 + 1  # pads 1..8
+    last_bits += _HEADER_BITS - 1
+    if long is not None:
         codes = np.concatenate((codes, pieces))
-        offsets = np.concatenate((offsets, offsets[owner] + piece_at))
-    words = _pack_codes(codes, offsets, n_bytes)
+        last_bits = np.concatenate((last_bits, last_bits[owner] - piece_end))
+    words = _pack_codes(codes, last_bits, n_bytes)
     words[0] |= _U64(_header(pixels.size * 4) << (64 - _HEADER_BITS))
     return list(words.astype(">u8").view(np.uint8)[:n_bytes].tobytes())
 
@@ -124,19 +124,21 @@ def _header(count: int) -> int:
 
 
 @functools.lru_cache(maxsize=1)
-def _run_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per pixel run length: record bits without the value, shift, width."""
+def _run_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel run length: the record without its value, and its width.
+
+    A record is flag 1, width index, run length - 1, value (8 bits).
+    """
     lengths = 4 * np.maximum(np.arange(_MAX_RUN_PIXELS + 1), 1)
     index = (lengths > 8).astype(np.int64) + (lengths > 16) + (lengths > 256)
     size_bits = np.asarray(_RUN_SIZES, dtype=np.int64)[index]
     widths = size_bits + 3 + _WORD_SIZE
-    codes = (
+    heads = (
         (1 << (widths - 1))
         | (index << (size_bits + _WORD_SIZE))
         | ((lengths - 1) << _WORD_SIZE)
     )
-    value_shift = (64 - widths).astype(_U64)
-    return codes.astype(_U64) << value_shift, value_shift, widths
+    return heads.astype(_U64), widths
 
 
 def _split_long_runs(
@@ -149,49 +151,50 @@ def _split_long_runs(
     """Split runs too long for one record like the SDK: full 2**16-byte
     records, then the rest, all with the widest field (the rest too).
 
-    Each long run's record becomes its first piece and takes the width of
-    all pieces.  Returns the later pieces: the run each belongs to, their
-    codes and their bit offsets in the run.  There are few long runs (at
-    most one per 16384 pixels), so plain Python is fastest.
+    Each long run's record becomes its last piece and takes the width of
+    all pieces.  Returns the earlier pieces: the run each belongs to, their
+    codes and how many bits before the run's end they end.  There are few
+    long runs (at most one per 16384 pixels), so plain Python is fastest.
     """
     size = _RUN_SIZES[3]
     bits = size + 3 + _WORD_SIZE
-    shift = 64 - bits
-    owner, pieces, piece_at = [], [], []
+    owner, pieces, piece_end = [], [], []
     for index, run, value in zip(
         long.tolist(), runs[long].tolist(), values[long].tolist()
     ):
         full = (run - 1) // _MAX_RUN_PIXELS
         rest = run - full * _MAX_RUN_PIXELS
         head = (1 << (size + 10)) | (3 << (size + 8)) | value
-        codes[index] = (head | ((4 * _MAX_RUN_PIXELS - 1) << 8)) << shift
+        codes[index] = head | ((4 * rest - 1) << 8)
         widths[index] = bits * (full + 1)
         owner += [index] * full
-        pieces += [codes[index]] * (full - 1)
-        pieces.append((head | ((4 * rest - 1) << 8)) << shift)
-        piece_at += range(bits, bits * (full + 1), bits)
+        pieces += [head | ((4 * _MAX_RUN_PIXELS - 1) << 8)] * full
+        piece_end += range(bits * full, 0, -bits)
     return (
         np.array(owner, dtype=np.int64),
         np.array(pieces, dtype=_U64),
-        np.array(piece_at, dtype=np.int64),
+        np.array(piece_end, dtype=np.int64),
     )
 
 
 def _pack_codes(
-    codes: np.ndarray, offsets: np.ndarray, n_bytes: int
+    codes: np.ndarray, last_bits: np.ndarray, n_bytes: int
 ) -> np.ndarray:
-    """Place left-aligned codes at their bit offsets in 64-bit words.
+    """Place codes, each ending on its stream bit, in big-endian 64-bit
+    words.
 
     Codes do not overlap, so adding them is OR-ing them.  Consumes
-    ``codes`` and ``offsets``.
+    ``codes`` and ``last_bits``.
     """
-    shift = (offsets & 63).view(_U64)
-    word = np.right_shift(offsets, 6, out=offsets)
-    spill = np.left_shift(codes, _U64(63) - shift)  # bits past the word
-    spill <<= _U64(1)
-    np.right_shift(codes, shift, out=codes)
+    # A code ends ``gap`` bits above the low end of its last word; the
+    # bits that do not fit go to the word before (none if shifted by 64).
+    gap = (last_bits & 63).view(_U64)
+    gap ^= _U64(63)
+    spill = np.right_shift(codes, _U64(64) - gap)
+    codes <<= gap
+    word = np.right_shift(last_bits, 6, out=last_bits)
     words = np.zeros((n_bytes + 7) // 8 + 1, dtype=_U64)
     np.add.at(words, word, codes)
-    word += 1
+    word -= 1
     np.add.at(words, word, spill)
     return words
