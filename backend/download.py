@@ -36,12 +36,16 @@ def download(backend, results) -> dict:
     config = results.config
     schema = config.label_schema
     try:
-        # the load reads annotations only: no prediction objects
+        # the load reads annotations only: no prediction objects; tasks
+        # are parsed one at a time and only what loads is kept of them
         tasks = call(
             results,
-            lambda c, pid: export_run_tasks(c, results, predictions=False),
+            lambda c, pid: export_run_tasks(
+                c, results, predictions=False, stream=True
+            ),
         )
         annotator_id = _annotator_id(results, config.pop_annotator())
+        chosen, counts, num_tasks = _choose_tasks(results, tasks, annotator_id)
     except LabelStudioError as e:
         # nothing has been merged yet: say so, and that a rerun is safe
         raise LabelStudioBackendError(
@@ -49,9 +53,6 @@ def download(backend, results) -> dict:
             "Nothing was loaded; run load_annotations('%s') again when "
             "Label Studio answers" % (results.key, e, results.key)
         ) from None
-    chosen, counts = _choose_tasks(results, tasks, annotator_id)
-    num_tasks = len(tasks)
-    del tasks  # what loads is in chosen; the other task JSON can go
 
     expected = {f: RETURN_TYPES[i["type"]] for f, i in schema.items()}
     annotations = {field: {} for field in schema}
@@ -275,13 +276,17 @@ def _pick_annotation(task, annotator_id):
 
 
 def _choose_tasks(results, tasks, annotator_id):
-    """``{sample id: (task, source, seed)}``: what each sample loads."""
+    """``({sample id: (task, source, seed)}, counts, number of tasks)``:
+    what each sample loads. ``tasks`` may be an iterator: of each task
+    only its id, data and the chosen annotation are kept."""
     dataset = results.samples._root_dataset
     meta_key = constants.TASK_META_KEY
     wanted = {}
     counts = Counter()
     imported = getattr(results, "origin", None) == "imported"
+    num_tasks = 0
     for task in tasks:
+        num_tasks += 1
         meta = (task.get("data") or {}).get(meta_key) or {}
         sample_id = meta.get("sample_id")
         if sample_id is None and imported:
@@ -312,7 +317,8 @@ def _choose_tasks(results, tasks, annotator_id):
             counts["samples with several tasks (latest annotation used)"] += 1
             if _stamp(previous[1]) >= _stamp(source):
                 continue
-        wanted[sample_id] = (task, source, "%s:%s" % (task.get("id"), seed))
+        slim = {"id": task.get("id"), "data": task.get("data")}
+        wanted[sample_id] = (slim, source, "%s:%s" % (task.get("id"), seed))
         counts[kind] += 1
 
     existing = (
@@ -324,7 +330,7 @@ def _choose_tasks(results, tasks, annotator_id):
     if missing:
         counts["tasks of samples no longer in the dataset"] += len(missing)
 
-    return wanted, counts
+    return wanted, counts, num_tasks
 
 
 def _stamp(source):

@@ -196,14 +196,16 @@ def delete_run_tasks(client, project_id, task_map: dict) -> int:
     return len(ids)
 
 
-def export_run_tasks(client, results, predictions: bool = True) -> list:
+def export_run_tasks(
+    client, results, predictions: bool = True, stream: bool = False
+):
     """The run's tasks with annotations: the whole project, except for a
     run that added tasks to an existing project (only its own tasks).
-    ``predictions=False``: prediction ids only (see client.export_tasks)."""
+    ``predictions=False``: prediction ids only; ``stream``: parsed one at
+    a time (see client.export_tasks)."""
+    ids = None
     if getattr(results, "origin", CREATED) == EXISTING:
-        return client.export_tasks(
-            results.project_id,
-            ids=list(results.task_map),
-            predictions=predictions,
-        )
-    return client.export_tasks(results.project_id, predictions=predictions)
+        ids = list(results.task_map)
+    return client.export_tasks(
+        results.project_id, ids=ids, predictions=predictions, stream=stream
+    )

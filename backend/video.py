@@ -237,10 +237,11 @@ def download_video(backend, results) -> dict:
     schema = config.label_schema
     # annotations only: no prediction objects
     tasks = call(
-        results, lambda c, pid: c.export_tasks(pid, predictions=False)
+        results,
+        lambda c, pid: c.export_tasks(pid, predictions=False, stream=True),
     )
     annotator_id = _annotator_id(results, config.pop_annotator())
-    chosen, counts = _choose_tasks(results, tasks, annotator_id)
+    chosen, counts, num_tasks = _choose_tasks(results, tasks, annotator_id)
     frames = _frame_ids(results, list(chosen))
 
     annotations = {field: {} for field in schema}
@@ -282,7 +283,7 @@ def download_video(backend, results) -> dict:
     kept = _keep_current(results, annotations, keep, RETURN_TYPES)
     if kept:
         counts["uploaded labels left as they are"] = kept
-    _log(results, len(tasks), counts, problems, Counter())
+    _log(results, num_tasks, counts, problems, Counter())
     return annotations
 
 

@@ -183,11 +183,13 @@ class LabelStudioClient:
         project_id: int,
         ids: Optional[Iterable[int]] = None,
         predictions: bool = True,
-    ) -> list:
+        stream: bool = False,
+    ) -> Iterable[dict]:
         """Every task with annotations and full prediction objects (only
-        their ids with ``predictions=False``)."""
+        their ids with ``predictions=False``); ``stream=True``: parsed one
+        at a time (see exports.export_tasks)."""
         return exports.export_tasks(
-            self._transport, project_id, ids, predictions
+            self._transport, project_id, ids, predictions, stream
         )
 
     def task_count(self, project_id: int) -> int:

@@ -15,15 +15,24 @@ objects come from the predictions list (one request, ~0.12 s) and are
 put in place of the ids. Annotations carry `completed_by` as a user id.
 """
 
-from typing import Iterable, Optional
+import json
+import re
+from typing import Iterable, Iterator, Optional
 
+from . import errors
 from .transport import Transport
+
+_SPACE = re.compile(r"\s*")
 
 # Task ids per sync-export request when filtering (keeps URLs short)
 IDS_PER_REQUEST = 500
 
 
-def _export(transport: Transport, project_id: int, ids: Optional[list]):
+def _export_texts(
+    transport: Transport, project_id: int, ids: Optional[list]
+) -> list:
+    """The sync export's JSON text(s): one request for the whole project,
+    one per IDS_PER_REQUEST task ids when filtering."""
     what = "export the tasks of project %d" % project_id
     params = {
         "exportType": "JSON",
@@ -32,16 +41,53 @@ def _export(transport: Transport, project_id: int, ids: Optional[list]):
     }
     path = "api/projects/%d/export" % project_id
     if ids is None:
-        return transport.json("GET", path, what, params=params)
-    tasks = []
-    for start in range(0, len(ids), IDS_PER_REQUEST):
-        chunk = ids[start : start + IDS_PER_REQUEST]
-        tasks.extend(
-            transport.json(
-                "GET", path, what, params={**params, "ids[]": chunk}
-            )
+        return [transport.text("GET", path, what, params=params)]
+    return [
+        transport.text(
+            "GET",
+            path,
+            what,
+            params={**params, "ids[]": ids[start : start + IDS_PER_REQUEST]},
         )
-    return tasks
+        for start in range(0, len(ids), IDS_PER_REQUEST)
+    ]
+
+
+def _parse_each(texts: list, what: str, url: str) -> Iterator[dict]:
+    """The tasks of JSON array texts, parsed one at a time (a caller that
+    keeps only part of each task never holds the whole parsed export:
+    parsed, a task takes ~3x its JSON size); each text is released once
+    read."""
+    decoder = json.JSONDecoder()
+    while texts:
+        text = texts.pop(0)
+        try:
+            pos = _SPACE.match(text).end()
+            if text[pos : pos + 1] != "[":
+                raise ValueError("not a JSON array")
+            pos = _SPACE.match(text, pos + 1).end()
+            if text[pos : pos + 1] == "]":
+                if _SPACE.match(text, pos + 1).end() != len(text):
+                    raise ValueError("extra data at %d" % (pos + 1))
+                continue
+            while True:
+                task, pos = decoder.raw_decode(text, pos)
+                yield task
+                pos = _SPACE.match(text, pos).end()
+                sep = text[pos : pos + 1]
+                pos = _SPACE.match(text, pos + 1).end()
+                if sep == "]":
+                    if pos != len(text):
+                        raise ValueError("extra data at %d" % pos)
+                    break
+                if sep != ",":
+                    raise ValueError("expected ',' or ']' at %d" % pos)
+        except ValueError as exc:
+            raise errors.LabelStudioRequestError(
+                "Could not %s: the export is not valid JSON (%s)"
+                % (what, exc),
+                url=url,
+            ) from None
 
 
 def _predictions_by_task(transport: Transport, project_id: int) -> dict:
@@ -62,16 +108,25 @@ def export_tasks(
     project_id: int,
     ids: Optional[Iterable[int]] = None,
     predictions: bool = True,
-) -> list:
+    stream: bool = False,
+) -> Iterable[dict]:
     """All tasks (or those in `ids`), full annotations and predictions.
 
     With ``predictions=False`` the tasks keep the export's prediction ids
-    (one request and the largest part of the answer fewer).
+    (one request and the largest part of the answer fewer). ``stream``
+    (only with ``predictions=False``): an iterator that parses the tasks
+    one at a time (all requests are made before it is returned).
     """
+    if stream and predictions:
+        raise ValueError("stream=True needs predictions=False")
     ids = None if ids is None else sorted({int(i) for i in ids})
     if ids == []:
         return []
-    tasks = _export(transport, project_id, ids)
+    texts = _export_texts(transport, project_id, ids)
+    what = "export the tasks of project %d" % project_id
+    if stream:
+        return _parse_each(texts, what, transport.url)
+    tasks = list(_parse_each(texts, what, transport.url))
     if not predictions:
         return tasks
     by_task = _predictions_by_task(transport, project_id)

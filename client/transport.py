@@ -211,6 +211,12 @@ class Transport:
             return None
         return self.guard(response.json, what)
 
+    def text(self, method: str, path: str, what: str, **kwargs: Any) -> str:
+        """Like `request`, returns the body as text (the response's bytes
+        are released when this returns)."""
+        response = self.request(method, path, what, **kwargs)
+        return self.guard(lambda: response.text, what)
+
     def post_files(
         self, path: str, what: str, files: list, params: dict
     ) -> Any:
