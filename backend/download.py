@@ -31,13 +31,14 @@ _REASON_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?")
 def download(backend, results) -> dict:
     """``{field: {return type: {sample id: {label id: Label}}}}`` (and
     ``{field: {"scalar": {sample id: value}}}``)."""
-    from ..converters.tasks import RETURN_TYPES, task_to_labels
+    from ..converters.tasks import RETURN_TYPES
 
     config = results.config
     schema = config.label_schema
     try:
         # the load reads annotations only: no prediction objects; tasks
-        # are parsed one at a time and only what loads is kept of them
+        # are parsed one at a time and converted at once, so neither the
+        # parsed export nor the chosen task JSON is ever held whole
         tasks = call(
             results,
             lambda c, pid: export_run_tasks(
@@ -45,7 +46,9 @@ def download(backend, results) -> dict:
             ),
         )
         annotator_id = _annotator_id(results, config.pop_annotator())
-        chosen, counts, num_tasks = _choose_tasks(results, tasks, annotator_id)
+        converted, counts, num_tasks = _convert_tasks(
+            results, tasks, annotator_id, schema
+        )
     except LabelStudioError as e:
         # nothing has been merged yet: say so, and that a rerun is safe
         raise LabelStudioBackendError(
@@ -59,39 +62,24 @@ def download(backend, results) -> dict:
     problems = Counter()
     unloaded = Counter()
     unreadable = {}  # {field: {sample id: label ids | True}}
-    with fou.ProgressBar(
-        total=len(chosen), progress=config.progress, iters_str="tasks"
-    ) as pb:
-        for sample_id, entry in pb(chosen.items()):
-            task, source, seed = entry
-            # its JSON can go once converted (only the keys are used later)
-            chosen[sample_id] = entry = None
-            try:
-                labels, task_problems, unexpected = task_to_labels(
-                    task.get("data"), source.get("result") or [], schema
-                )
-            except Exception as e:
-                # Skipping the task would delete the sample's labels
-                raise task_read_error(task, sample_id, results.key, e) from e
-            _stable_new_ids(task, source, seed, labels, unexpected)
-            for field, by_type in labels.items():
-                _add(annotations[field], sample_id, by_type)
-            for name, by_type in unexpected.items():
-                _route(
-                    annotations, expected, name, sample_id, by_type, unloaded
-                )
-            for from_name, _, reason in task_problems:
-                problems[(from_name, _generic(reason))] += 1
-            _note_unreadable(
-                results, sample_id, labels, task_problems, unreadable
-            )
+    for sample_id, (_, labels, task_problems, unexpected) in list(
+        converted.items()
+    ):
+        converted[sample_id] = True  # only the keys are used later
+        for field, by_type in labels.items():
+            _add(annotations[field], sample_id, by_type)
+        for name, by_type in unexpected.items():
+            _route(annotations, expected, name, sample_id, by_type, unloaded)
+        for from_name, _, reason in task_problems:
+            problems[(from_name, _generic(reason))] += 1
+        _note_unreadable(results, sample_id, labels, task_problems, unreadable)
 
     # Per-annotator fields (annotators.py) hold only that person's labels:
     # no fallback to the sample's current labels there
     if getattr(config, "_only_annotated", False):
         unchanged = 0
     else:
-        unchanged = _keep_unchanged(results, annotations, chosen)
+        unchanged = _keep_unchanged(results, annotations, converted)
     if unchanged:
         counts["samples left as they are (no annotation or no task)"] = (
             unchanged
@@ -275,62 +263,113 @@ def _pick_annotation(task, annotator_id):
     )
 
 
+def _choose_task(results, task, annotator_id, counts):
+    """``(sample id, annotation, seed)`` of what ``task`` loads, or None
+    (counted in ``counts``)."""
+    meta = (task.get("data") or {}).get(constants.TASK_META_KEY) or {}
+    sample_id = meta.get("sample_id")
+    if sample_id is None and getattr(results, "origin", None) == "imported":
+        # tasks made by hand: import_project matched them to samples
+        sample_id = results.task_map.get(task.get("id"))
+    if not isinstance(sample_id, str) or not _LABEL_ID.fullmatch(sample_id):
+        counts["tasks without a FiftyOne sample id"] += 1
+        return None
+    annotation = _pick_annotation(task, annotator_id)
+    if annotation is None:
+        # Nothing to load: the sample keeps its labels exactly as they
+        # are in FiftyOne now (see _keep_unchanged), including edits
+        # made there since annotate() and bit-exact coordinates
+        cancelled = any(
+            a.get("was_cancelled") for a in task.get("annotations") or []
+        )
+        counts["skipped" if cancelled else "unannotated"] += 1
+        return None
+    seed = "%s:a%s" % (task.get("id"), annotation.get("id"))
+    return sample_id, annotation, seed
+
+
+def _is_newer(previous_stamp, source, counts) -> bool:
+    """Whether ``source`` replaces what a sample already loads (several
+    tasks of one sample: the latest annotation wins)."""
+    if previous_stamp is None:
+        return True
+    counts["samples with several tasks (latest annotation used)"] += 1
+    return _stamp(source) > previous_stamp
+
+
+def _convert_tasks(results, tasks, annotator_id, schema):
+    """``({sample id: (stamp, labels, problems, unexpected)}, counts,
+    number of tasks)``: each task's chosen annotation converted as the
+    task is read."""
+    from ..converters.tasks import task_to_labels
+
+    converted, counts, num_tasks = {}, Counter(), 0
+    total = len(getattr(results, "task_map", None) or {}) or None
+    with fou.ProgressBar(
+        total=total, progress=results.config.progress, iters_str="tasks"
+    ) as pb:
+        for task in tasks:
+            num_tasks += 1
+            if total:
+                pb.set_iteration(min(num_tasks, total))
+            choice = _choose_task(results, task, annotator_id, counts)
+            if choice is None:
+                continue
+            sample_id, source, seed = choice
+            previous = converted.get(sample_id)
+            if not _is_newer(previous and previous[0], source, counts):
+                continue
+            counts["annotated"] += 1
+            try:
+                labels, task_problems, unexpected = task_to_labels(
+                    task.get("data"), source.get("result") or [], schema
+                )
+            except Exception as e:
+                # Skipping the task would delete the sample's labels
+                raise task_read_error(task, sample_id, results.key, e) from e
+            _stable_new_ids(task, source, seed, labels, unexpected)
+            converted[sample_id] = (
+                _stamp(source),
+                labels,
+                task_problems,
+                unexpected,
+            )
+    _drop_missing_samples(results, converted, counts)
+    return converted, counts, num_tasks
+
+
 def _choose_tasks(results, tasks, annotator_id):
     """``({sample id: (task, source, seed)}, counts, number of tasks)``:
-    what each sample loads. ``tasks`` may be an iterator: of each task
+    what each sample loads (video loads convert afterwards). Of each task
     only its id, data and the chosen annotation are kept."""
-    dataset = results.samples._root_dataset
-    meta_key = constants.TASK_META_KEY
-    wanted = {}
-    counts = Counter()
-    imported = getattr(results, "origin", None) == "imported"
-    num_tasks = 0
+    wanted, counts, num_tasks = {}, Counter(), 0
     for task in tasks:
         num_tasks += 1
-        meta = (task.get("data") or {}).get(meta_key) or {}
-        sample_id = meta.get("sample_id")
-        if sample_id is None and imported:
-            # tasks made by hand: import_project matched them to samples
-            sample_id = results.task_map.get(task.get("id"))
-        if not isinstance(sample_id, str) or not _LABEL_ID.fullmatch(
-            sample_id
-        ):
-            counts["tasks without a FiftyOne sample id"] += 1
+        choice = _choose_task(results, task, annotator_id, counts)
+        if choice is None:
             continue
-
-        annotation = _pick_annotation(task, annotator_id)
-        if annotation is not None:
-            source, kind = annotation, "annotated"
-            seed = "a%s" % annotation.get("id")
-        else:
-            # Nothing to load: the sample keeps its labels exactly as they
-            # are in FiftyOne now (see _keep_unchanged), including edits
-            # made there since annotate() and bit-exact coordinates
-            cancelled = any(
-                a.get("was_cancelled") for a in task.get("annotations") or []
-            )
-            counts["skipped" if cancelled else "unannotated"] += 1
-            continue
-
+        sample_id, source, seed = choice
         previous = wanted.get(sample_id)
-        if previous is not None:
-            counts["samples with several tasks (latest annotation used)"] += 1
-            if _stamp(previous[1]) >= _stamp(source):
-                continue
+        if not _is_newer(previous and _stamp(previous[1]), source, counts):
+            continue
+        counts["annotated"] += 1
         slim = {"id": task.get("id"), "data": task.get("data")}
-        wanted[sample_id] = (slim, source, "%s:%s" % (task.get("id"), seed))
-        counts[kind] += 1
+        wanted[sample_id] = (slim, source, seed)
+    _drop_missing_samples(results, wanted, counts)
+    return wanted, counts, num_tasks
 
-    existing = (
-        set(dataset.select(list(wanted)).values("id")) if wanted else set()
-    )
-    missing = [s for s in wanted if s not in existing]
+
+def _drop_missing_samples(results, by_sample: dict, counts) -> None:
+    """Removes the entries of samples no longer in the dataset."""
+    if not by_sample:
+        return
+    dataset = results.samples._root_dataset
+    existing = set(dataset.select(list(by_sample)).values("id"))
+    missing = [s for s in by_sample if s not in existing]
     for sample_id in missing:
-        del wanted[sample_id]
+        del by_sample[sample_id]
     if missing:
         counts["tasks of samples no longer in the dataset"] += len(missing)
-
-    return wanted, counts, num_tasks
 
 
 def _stamp(source):

@@ -249,7 +249,8 @@ def _build_tasks(samples, plan, media_urls, config):
 
     The tasks are a generator, built while the import consumes them (only
     one import batch of task JSON is in memory); ``id_map`` is complete
-    once it is exhausted.
+    once it is exhausted. The labels are read in chunks as the tasks are
+    built, so that the reads also overlap the import requests.
     """
     schema = config.label_schema
     existing = [
@@ -257,7 +258,10 @@ def _build_tasks(samples, plan, media_urls, config):
         for f, i in schema.items()
         if i.get("existing_field") and config.send_existing_labels
     ]
-    values = {f: _read_values(samples, f, schema[f]) for f in existing}
+    values = {
+        f: _chunked_values(samples, plan.sample_ids, f, schema[f])
+        for f in existing
+    }
     id_map = {f: {} for f in existing}
     tasks = _generate_tasks(plan, media_urls, schema, values, id_map)
     return tasks, id_map
@@ -272,9 +276,8 @@ def _generate_tasks(plan, media_urls, schema, values, id_map):
     masks = [f for f in existing if schema[f]["type"] in _MASK_TYPES]
     needs_ids = any(schema[f].get("type") != "scalar" for f in existing)
     for i, sample_id in enumerate(plan.sample_ids):
-        field_labels = {f: values[f][i] for f in existing}
-        for field in existing:
-            values[field][i] = None  # sent labels (and masks) can go
+        # sent labels (and masks) go with field_labels
+        field_labels = {f: next(values[f]) for f in existing}
         for field in masks:
             _read_mask_files(field_labels[field])
         width, height = plan.sizes[sample_id]
@@ -302,6 +305,10 @@ def _generate_tasks(plan, media_urls, schema, values, id_map):
 
 
 _MASK_TYPES = ("instance", "instances", "segmentation")
+# Samples per read while building tasks (first chunk: as small as the first
+# import batch, so little is read before the first request)
+READ_CHUNK = 250
+READ_CHUNK_MAX = 5000
 # Read through raw_labels' views (the converters of these types only read)
 _VIEW_TYPES = (
     "classification",
@@ -315,6 +322,29 @@ _VIEW_TYPES = (
     "keypoint",
     "keypoints",
 )
+
+
+def _chunked_values(samples, sample_ids, field, label_info):
+    """The field's values in ``sample_ids`` order, read READ_CHUNK samples
+    at a time (growing 4x up to READ_CHUNK_MAX) through the view, so that
+    view stages such as filter_labels apply."""
+    if len(sample_ids) <= READ_CHUNK:
+        yield from _read_values(samples, field, label_info)
+        return
+    start, size = 0, READ_CHUNK
+    while start < len(sample_ids):
+        chunk = sample_ids[start : start + size]
+        view = samples.select(chunk, ordered=True)
+        if view.values("id") != chunk:
+            # e.g. samples deleted meanwhile: the run is rolled back
+            raise LabelStudioBackendError(
+                "The samples changed while the run was being created (%d "
+                "of %d could be read). Nothing was kept; try again"
+                % (len(view), len(chunk))
+            )
+        yield from _read_values(view, field, label_info)
+        start += size
+        size = min(size * 4, READ_CHUNK_MAX)
 
 
 def _read_values(samples, field, label_info) -> list:
