@@ -115,7 +115,12 @@ def declare_geometry_attributes(results, annotations: dict) -> None:
 def _loaded_rotation(field_annos) -> bool:
     for labels in ((field_annos or {}).get("detections") or {}).values():
         for label in (labels or {}).values():
-            if label.get_attribute_value(ROTATION, None) is not None:
+            # a Label, or its raw document (bulk_load's fields)
+            if isinstance(label, dict):
+                value = label.get(ROTATION)
+            else:
+                value = label.get_attribute_value(ROTATION, None)
+            if value is not None:
                 return True
     return False
 

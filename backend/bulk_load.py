@@ -38,8 +38,23 @@ def load_annotations(
     """
     dataset = samples._root_dataset
     results = dataset.load_annotation_results(anno_key, **kwargs)
-    annotations = results.backend.download_annotations(results)
     schema = results.config.label_schema
+    targets = {
+        field: _destination(dataset, results, field, schema, dest_field)
+        for field in schema
+    }
+    # the fields merged here get raw label documents from the download
+    results._raw_label_fields = {
+        field
+        for field, info in schema.items()
+        if bulk_merge.supports(
+            dataset, results, targets[field], info.get("type")
+        )
+    }
+    try:
+        annotations = results.backend.download_annotations(results)
+    finally:
+        results._raw_label_fields = None
     returned = defaultdict(dict)
 
     for field, label_info in schema.items():
@@ -47,7 +62,7 @@ def load_annotations(
         global_attrs, class_attrs = foua._parse_attributes(label_info)
         expected_type = foua._RETURN_TYPES_MAP.get(label_type, None)
         anno_dict = annotations.get(field, {})
-        target = _destination(dataset, results, field, schema, dest_field)
+        target = targets[field]
         if expected_type and expected_type not in anno_dict:
             anno_dict[expected_type] = {}
 

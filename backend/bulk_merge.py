@@ -15,6 +15,7 @@ fields are not handled here (``merge_labels`` returns False and the caller
 uses FiftyOne's merge).
 """
 
+import functools
 import logging
 from collections import defaultdict
 from datetime import datetime
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # Samples read, merged and written per round trip
 BATCH_SIZE = 1000
+# Keys of a raw label document that are not fields of the label class
+_RAW_KEYS = ("_id", "_cls")
 
 
 class _Rules:
@@ -136,9 +139,13 @@ def _regenerate_duplicate_ids(anno_dict: dict, existing_ids: set) -> set:
             key = (sample_id, label_id)
             if counts[label_id] > 1 and key not in existing_ids:
                 label = sample_labels.pop(label_id)
-                label.id = str(ObjectId())
-                sample_labels[label.id] = label
-                key = (sample_id, label.id)
+                new_id = ObjectId()
+                if isinstance(label, dict):
+                    label["_id"] = new_id
+                else:
+                    label.id = str(new_id)
+                sample_labels[str(new_id)] = label
+                key = (sample_id, str(new_id))
             anno_ids.add(key)
     return anno_ids
 
@@ -241,37 +248,53 @@ class _FieldMerger:
         return self._merge_item(doc, anno)
 
     def _merge_item(self, item: dict, anno) -> dict:
-        """``foua._merge_label`` on a raw label dict."""
-        if item.get("attributes") or getattr(anno, "attributes", None):
+        """``foua._merge_label`` on a raw label dict (``anno``: a Label or
+        its raw document)."""
+        raw = isinstance(anno, dict)
+        cls = getattr(fol, anno.get("_cls"), None) if raw else type(anno)
+        if cls is None:
+            cls = self.item_cls
+        legacy = (anno if raw else anno._data).get("attributes")
+        if item.get("attributes") or legacy:
             # legacy attribute dicts: FiftyOne's merge on label objects
             label = self.item_cls._from_son(item)
+            if raw:
+                anno = cls._from_son(dict(anno))
             _merge_objects(label, anno, self.rules)
             return dict(label.to_mongo())
+        value = anno.get if raw else functools.partial(_mongo_value, anno)
         rules = self.rules
-        cls = type(anno)
         merged = dict(item)
         for name in foua._DEFAULT_LABEL_FIELDS_MAP.get(cls, []):
             if name == "label" and not rules.allow_label_edits:
                 continue
             if name == "index" and not rules.allow_index_edits:
                 continue
-            _put(merged, name, _mongo_value(anno, name), cls)
+            _put(merged, name, value(name), cls)
         if rules.allow_spatial_edits:
             for name in foua._SPATIAL_LABEL_FIELDS_MAP.get(cls, []):
-                _put(merged, name, _mongo_value(anno, name), cls)
+                _put(merged, name, value(name), cls)
         if rules.global_attrs is None:
-            names = set(anno._fields_ordered) - set(anno._fields)
+            names = _attribute_names(anno, cls)
         else:
             names = rules.global_attrs + rules.class_attrs.get(
                 merged.get("label"), []
             )
         for name in names:
-            _put(merged, name, _mongo_value(anno, name), cls)
+            _put(merged, name, value(name), cls)
         return merged
 
 
 def _son(label) -> dict:
-    return dict(label.to_mongo())
+    """The raw document of a Label (raw documents are used as they are)."""
+    return label if isinstance(label, dict) else dict(label.to_mongo())
+
+
+def _attribute_names(anno, cls) -> set:
+    """The custom attributes of a Label or raw label document."""
+    if isinstance(anno, dict):
+        return {k for k in anno if k not in _RAW_KEYS and k not in cls._fields}
+    return set(anno._fields_ordered) - set(anno._fields)
 
 
 def _mongo_value(label, name: str):

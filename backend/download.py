@@ -305,6 +305,9 @@ def _convert_tasks(results, tasks, annotator_id, schema):
 
     converted, counts, num_tasks = {}, Counter(), 0
     total = len(getattr(results, "task_map", None) or {}) or None
+    # set by bulk_load for the fields it merges itself: their expected
+    # labels are kept as raw documents (half the memory of Label objects)
+    raw_fields = getattr(results, "_raw_label_fields", None) or ()
     with fou.ProgressBar(
         total=total, progress=results.config.progress, iters_str="tasks"
     ) as pb:
@@ -328,6 +331,7 @@ def _convert_tasks(results, tasks, annotator_id, schema):
                 # Skipping the task would delete the sample's labels
                 raise task_read_error(task, sample_id, results.key, e) from e
             _stable_new_ids(task, source, seed, labels, unexpected)
+            _to_raw_documents(labels, raw_fields)
             converted[sample_id] = (
                 _stamp(source),
                 labels,
@@ -336,6 +340,15 @@ def _convert_tasks(results, tasks, annotator_id, schema):
             )
     _drop_missing_samples(results, converted, counts)
     return converted, counts, num_tasks
+
+
+def _to_raw_documents(labels: dict, raw_fields) -> None:
+    """Replaces the labels of ``raw_fields`` by their raw documents."""
+    for field in raw_fields:
+        for return_type, items in (labels.get(field) or {}).items():
+            if isinstance(items, dict):  # not a scalar value
+                for label_id, label in items.items():
+                    items[label_id] = dict(label.to_mongo())
 
 
 def _choose_tasks(results, tasks, annotator_id):

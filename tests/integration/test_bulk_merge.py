@@ -131,7 +131,7 @@ def scenarios(draw, label_type):
     return values, id_map, anno_dict, info
 
 
-def _run(merge, values, id_map, anno_dict, info, label_type):
+def _run(merge, values, id_map, anno_dict, info, label_type, raw=False):
     """Raw field documents and id_map after ``merge``; sample ids by
     position, fresh ids given to duplicated new labels as "new"."""
     dataset = fo.Dataset("bulk-merge-%s" % uuid.uuid4().hex)
@@ -157,8 +157,9 @@ def _run(merge, values, id_map, anno_dict, info, label_type):
             "k",
             {FIELD: {by_pos[p]: copy.deepcopy(v) for p, v in id_map.items()}},
         )
+        as_anno = _raw_doc if raw else _clone
         annos = {
-            by_pos[p]: {lid: _clone(lab) for lid, lab in a.items()}
+            by_pos[p]: {lid: as_anno(lab) for lid, lab in a.items()}
             for p, a in anno_dict.items()
         }
         global_attrs, class_attrs = foua._parse_attributes(info)
@@ -191,6 +192,11 @@ def _run(merge, values, id_map, anno_dict, info, label_type):
         )
     finally:
         dataset.delete()
+
+
+def _raw_doc(label) -> dict:
+    """What download() gives the bulk merge: the label's raw document."""
+    return copy.deepcopy(dict(label.to_mongo()))
 
 
 def _clone(label):
@@ -228,6 +234,7 @@ def _hide_fresh_ids(value, known):
     return value
 
 
+@pytest.mark.parametrize("anno_form", ["labels", "raw documents"])
 @pytest.mark.parametrize("label_type", list(LIST_TYPES) + list(SINGLE_TYPES))
 @settings(
     max_examples=15,
@@ -235,10 +242,10 @@ def _hide_fresh_ids(value, known):
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(data=st.data())
-def test_bulk_merge_equals_fiftyone_merge(label_type, data):
+def test_bulk_merge_equals_fiftyone_merge(label_type, anno_form, data):
     args = data.draw(scenarios(label_type)) + (label_type,)
     expected = _run(foua._merge_labels, *args)
-    actual = _run(_bulk_merge, *args)
+    actual = _run(_bulk_merge, *args, raw=anno_form == "raw documents")
     assert actual == expected
 
 
