@@ -8,6 +8,8 @@ results, submit them as an annotation.
 import copy
 import math
 
+import pytest
+
 import numpy as np
 
 BACKEND = "labelstudio"
@@ -116,3 +118,31 @@ def _nan_safe(value):
 
 def project_ids(ls_client) -> set:
     return {p["id"] for p in ls_client.list_projects()}
+
+
+def annotate_run(dataset, key, ls_server, **kwargs):
+    return dataset.annotate(key, backend=BACKEND, **creds(ls_server), **kwargs)
+
+
+def load_twice(load_with, dataset, key, fields, **kwargs):
+    """Loads, then checks that a second load changes nothing."""
+    out = load_with(dataset, key, **kwargs)
+    first = snapshot(dataset, fields)
+    load_with(dataset, key, **kwargs)
+    assert snapshot(dataset, fields) == first
+    return out
+
+
+@pytest.fixture(params=["fiftyone merge", "bulk merge"])
+def load_with(request):
+    """Every test loads through FiftyOne's ``dataset.load_annotations``
+    and through ``fiftyone_labelstudio.load_annotations`` (bulk merge)."""
+    if request.param == "fiftyone merge":
+        return lambda dataset, key, **kw: dataset.load_annotations(key, **kw)
+    import fiftyone_labelstudio
+
+    return fiftyone_labelstudio.load_annotations
+
+
+def image_size(sample):
+    return sample.metadata.width, sample.metadata.height

@@ -9,55 +9,24 @@ changes nothing. Every test runs with FiftyOne's merge and with the
 bulk merge (``fiftyone_labelstudio.load_annotations``).
 """
 
-import math
-
-import numpy as np
-import pytest
-
 import fiftyone as fo
 
 from test_backend_common import (
-    BACKEND,
     add_images,
     annotate_task,
     by_id,
     close,
-    creds,
     new_region,
     prediction_results,
     snapshot,
     tasks_by_sample,
+    annotate_run,
+    image_size,
+    load_twice,
+    load_with,
 )
 
 NAN = float("nan")
-
-
-def _annotate(dataset, key, ls_server, **kwargs):
-    return dataset.annotate(key, backend=BACKEND, **creds(ls_server), **kwargs)
-
-
-def _load_twice(load_with, dataset, key, fields, **kwargs):
-    """Loads, then checks that a second load changes nothing."""
-    out = load_with(dataset, key, **kwargs)
-    first = snapshot(dataset, fields)
-    load_with(dataset, key, **kwargs)
-    assert snapshot(dataset, fields) == first
-    return out
-
-
-@pytest.fixture(params=["fiftyone merge", "bulk merge"])
-def load_with(request):
-    """Every test loads through FiftyOne's ``dataset.load_annotations``
-    and through ``fiftyone_labelstudio.load_annotations`` (bulk merge)."""
-    if request.param == "fiftyone merge":
-        return lambda dataset, key, **kw: dataset.load_annotations(key, **kw)
-    import fiftyone_labelstudio
-
-    return fiftyone_labelstudio.load_annotations
-
-
-def _size(sample):
-    return sample.metadata.width, sample.metadata.height
 
 
 def test_detections(
@@ -78,7 +47,7 @@ def test_detections(
     s0.save()
     s1.save()
 
-    results = _annotate(
+    results = annotate_run(
         dataset,
         "det",
         ls_server,
@@ -92,7 +61,7 @@ def test_detections(
     by_id(res, a.id)["value"].update(x=50.0, y=40.0)  # move
     res = [r for r in res if r["id"] != b.id]  # delete
     by_id(res, c.id)["value"]["rectanglelabels"] = ["dog"]  # relabel
-    w, h = _size(s0)
+    w, h = image_size(s0)
     res.append(
         new_region(
             "newbox0001",
@@ -111,7 +80,7 @@ def test_detections(
         )
     )
     annotate_task(ls_client, tasks[s0.id]["id"], res)
-    w, h = _size(s2)
+    w, h = image_size(s2)
     annotate_task(
         ls_client,
         tasks[s2.id]["id"],
@@ -135,7 +104,7 @@ def test_detections(
     )
 
     before_s1 = snapshot(dataset.select(s1.id), ["gt"])
-    _load_twice(load_with, dataset, "det", ["gt"], unexpected="ignore")
+    load_twice(load_with, dataset, "det", ["gt"], unexpected="ignore")
 
     s0.reload()
     dets = s0.gt.detections
@@ -168,7 +137,7 @@ def test_classification_and_classifications_in_one_task(
     s0.save()
     s1.save()
 
-    results = _annotate(
+    results = annotate_run(
         dataset,
         "cls",
         ls_server,
@@ -185,7 +154,7 @@ def test_classification_and_classifications_in_one_task(
     by_id(res, scene.id)["value"]["choices"] = ["outdoor"]
     # the editor merges the choices of one control into ONE result
     res = [r for r in res if r["from_name"] != "topics"]
-    w, h = _size(s0)
+    w, h = image_size(s0)
     res.append(
         new_region(
             "tagsmerged", "topics", "choices", {"choices": ["a", "c"]}, w, h
@@ -194,7 +163,7 @@ def test_classification_and_classifications_in_one_task(
     annotate_task(ls_client, tasks[s0.id]["id"], res)
 
     before_s1 = snapshot(dataset.select(s1.id), ["scene", "topics"])
-    _load_twice(
+    load_twice(
         load_with, dataset, "cls", ["scene", "topics"], unexpected="ignore"
     )
 
@@ -250,7 +219,7 @@ def test_polygons_and_polylines(
     s0.save()
     s1.save()
 
-    results = _annotate(
+    results = annotate_run(
         dataset,
         "poly",
         ls_server,
@@ -266,7 +235,7 @@ def test_polygons_and_polylines(
     _move_first_vertex(by_id(res, poly.id)["value"], 20.0, 15.0)
     res = [r for r in res if r["id"] != "%s_1_2" % two.id]  # drop a shape
     _move_first_vertex(by_id(res, line.id)["value"], 12.0, 88.0)
-    w, h = _size(s0)
+    w, h = image_size(s0)
     res.append(
         new_region(
             "newpoly001",
@@ -284,7 +253,7 @@ def test_polygons_and_polylines(
     annotate_task(ls_client, tasks[s0.id]["id"], res)
 
     before_s1 = snapshot(dataset.select(s1.id), ["shapes", "lines"])
-    _load_twice(
+    load_twice(
         load_with, dataset, "poly", ["shapes", "lines"], unexpected="ignore"
     )
 
@@ -319,7 +288,7 @@ def test_keypoints(
     s0.save()
     s1.save()
 
-    results = _annotate(
+    results = annotate_run(
         dataset, "kp", ls_server, label_field="kps", classes=["person", "dog"]
     )
     assert results.id_map["kps"] == {
@@ -334,7 +303,7 @@ def test_keypoints(
     )
     by_id(res, "%s_0_4" % kp.id)["value"].update(x=15.0, y=25.0)
     res = [r for r in res if r["id"] != "%s_3_4" % kp.id]
-    w, h = _size(s0)
+    w, h = image_size(s0)
     res.append(
         new_region(
             "newkp00001",
@@ -348,7 +317,7 @@ def test_keypoints(
     annotate_task(ls_client, tasks[s0.id]["id"], res)
 
     before_s1 = snapshot(dataset.select(s1.id), ["kps"])
-    _load_twice(load_with, dataset, "kp", ["kps"], unexpected="ignore")
+    load_twice(load_with, dataset, "kp", ["kps"], unexpected="ignore")
 
     s0.reload()
     got = s0.kps.keypoints
@@ -359,160 +328,6 @@ def test_keypoints(
     assert len(got) == 2 and got[1].label == "dog"
     assert close(got[1].points, [[0.2, 0.3]])
     assert snapshot(dataset.select(s1.id), ["kps"]) == before_s1
-
-
-def _full_mask(sample, box_px):
-    """A full-frame bool mask with the pixel box (x, y, w, h) set."""
-    w, h = _size(sample)
-    mask = np.zeros((h, w), dtype=bool)
-    x, y, bw, bh = box_px
-    mask[y : y + bh, x : x + bw] = True
-    return mask
-
-
-def test_instances(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
-):
-    from fiftyone_labelstudio.converters.rle import encode_rle
-
-    s0, s1 = add_images(dataset, sample_images, 2)
-    w, h = _size(s0)
-    ring = np.ones((50, 100), dtype=bool)
-    ring[10:40, 20:80] = False  # a hole: the mask is not just its box
-    a = fo.Detection(
-        label="cat", bounding_box=[64 / w, 128 / h, 100 / w, 50 / h], mask=ring
-    )
-    b = fo.Detection(
-        label="dog",
-        bounding_box=[300 / w, 300 / h, 40 / w, 30 / h],
-        mask=np.ones((30, 40), dtype=bool),
-    )
-    s0["inst"] = fo.Detections(detections=[a, b])
-    w1, h1 = _size(s1)
-    s1["inst"] = fo.Detections(
-        detections=[
-            fo.Detection(
-                label="cat",
-                bounding_box=[10 / w1, 10 / h1, 20 / w1, 20 / h1],
-                mask=np.ones((20, 20), dtype=bool),
-            )
-        ]
-    )
-    s0.save()
-    s1.save()
-
-    results = _annotate(
-        dataset,
-        "inst",
-        ls_server,
-        label_field="inst",
-        label_type="instances",
-        classes=["cat", "dog"],
-    )
-    assert results.id_map["inst"] == {
-        s0.id: [a.id, b.id],
-        s1.id: [s1.inst.detections[0].id],
-    }
-
-    tasks = tasks_by_sample(ls_client, results.project_id)
-    res = prediction_results(tasks[s0.id])
-    # repaint b somewhere else; delete nothing; paint a new instance
-    by_id(res, b.id)["value"]["rle"] = encode_rle(
-        _full_mask(s0, (200, 100, 30, 20)).astype(np.uint8) * 255
-    )
-    res.append(
-        new_region(
-            "newbrush01",
-            "inst",
-            "brushlabels",
-            {
-                "format": "rle",
-                "brushlabels": ["cat"],
-                "rle": encode_rle(
-                    _full_mask(s0, (10, 400, 25, 15)).astype(np.uint8) * 255
-                ),
-            },
-            w,
-            h,
-        )
-    )
-    annotate_task(ls_client, tasks[s0.id]["id"], res)
-
-    before_s1 = snapshot(dataset.select(s1.id), ["inst"])
-    _load_twice(load_with, dataset, "inst", ["inst"], unexpected="ignore")
-
-    s0.reload()
-    got = {d.id: d for d in s0.inst.detections}
-    assert set(got) >= {a.id, b.id} and len(got) == 3
-    assert close(got[a.id].bounding_box, a.bounding_box)
-    assert np.array_equal(got[a.id].mask.astype(bool), ring)
-    assert close(got[b.id].bounding_box, [200 / w, 100 / h, 30 / w, 20 / h])
-    assert got[b.id].mask.astype(bool).all() and got[b.id].mask.shape == (
-        20,
-        30,
-    )
-    (new,) = [d for i, d in got.items() if i not in (a.id, b.id)]
-    assert new.label == "cat"
-    assert close(new.bounding_box, [10 / w, 400 / h, 25 / w, 15 / h])
-    assert snapshot(dataset.select(s1.id), ["inst"]) == before_s1
-
-
-def test_segmentation(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
-):
-    from fiftyone_labelstudio.converters.rle import encode_rle
-
-    s0, s1 = add_images(dataset, sample_images, 2)
-    w, h = _size(s0)
-    mask = np.zeros((h, w), dtype=np.uint8)
-    mask[:100, :] = 1  # sky
-    mask[300:400, 50:250] = 2  # road
-    seg = fo.Segmentation(mask=mask)
-    s0["seg"] = seg
-    w1, h1 = _size(s1)
-    mask1 = np.zeros((h1, w1), dtype=np.uint8)
-    mask1[5:50, 5:50] = 2
-    s1["seg"] = fo.Segmentation(mask=mask1)
-    s0.save()
-    s1.save()
-
-    targets = {0: "background", 1: "sky", 2: "road", 3: "car"}
-    results = _annotate(
-        dataset, "seg", ls_server, label_field="seg", mask_targets=targets
-    )
-    assert results.id_map["seg"] == {s0.id: seg.id, s1.id: s1.seg.id}
-
-    tasks = tasks_by_sample(ls_client, results.project_id)
-    res = prediction_results(tasks[s0.id])
-    assert sorted(r["id"] for r in res) == ["%s_1" % seg.id, "%s_2" % seg.id]
-    road = np.zeros((h, w), dtype=np.uint8)
-    road[350:450, 100:300] = 255
-    by_id(res, "%s_2" % seg.id)["value"]["rle"] = encode_rle(road)
-    car = np.zeros((h, w), dtype=np.uint8)
-    car[200:220, 400:450] = 255
-    res.append(
-        new_region(
-            "newcar0001",
-            "seg",
-            "brushlabels",
-            {"format": "rle", "rle": encode_rle(car), "brushlabels": ["car"]},
-            w,
-            h,
-        )
-    )
-    annotate_task(ls_client, tasks[s0.id]["id"], res)
-
-    before_s1 = snapshot(dataset.select(s1.id), ["seg"])
-    _load_twice(load_with, dataset, "seg", ["seg"], unexpected="ignore")
-
-    s0.reload()
-    expected = np.zeros((h, w), dtype=np.uint8)
-    expected[:100, :] = 1
-    expected[350:450, 100:300] = 2
-    expected[200:220, 400:450] = 3
-    assert s0.seg.id == seg.id
-    assert np.array_equal(s0.seg.get_mask(), expected)
-    assert snapshot(dataset.select(s1.id), ["seg"]) == before_s1
 
 
 def test_scalars(
@@ -528,7 +343,7 @@ def test_scalars(
         )
         sample.save()
 
-    results = _annotate(
+    results = annotate_run(
         dataset,
         "sc",
         ls_server,
@@ -559,7 +374,7 @@ def test_scalars(
     }
     for r in res:
         r["value"][value_keys[r["from_name"]]] = new_values[r["from_name"]]
-    w, h = _size(s0)
+    w, h = image_size(s0)
     res.append(
         new_region("note", "note", "textarea", {"text": ["hello <&> ü"]}, w, h)
     )
@@ -567,7 +382,7 @@ def test_scalars(
 
     fields = ["count", "ratio", "weather", "ok", "note"]
     before_s1 = snapshot(dataset.select(s1.id), fields)
-    _load_twice(load_with, dataset, "sc", fields, unexpected="ignore")
+    load_twice(load_with, dataset, "sc", fields, unexpected="ignore")
 
     s0.reload()
     assert (s0["count"], s0["ratio"], s0["weather"], s0["ok"], s0["note"]) == (
@@ -591,7 +406,7 @@ def test_unexpected_labels_go_through_unexpected(
     caplog,
 ):
     (s0,) = add_images(dataset, sample_images, 1)
-    results = _annotate(
+    results = annotate_run(
         dataset,
         "unx",
         ls_server,
@@ -601,7 +416,7 @@ def test_unexpected_labels_go_through_unexpected(
         },
     )
     task = tasks_by_sample(ls_client, results.project_id)[s0.id]
-    w, h = _size(s0)
+    w, h = image_size(s0)
     box = {"x": 10, "y": 10, "width": 10, "height": 10, "rotation": 0}
     annotate_task(
         ls_client,
@@ -662,7 +477,7 @@ def test_unknown_class_with_one_field_is_kept_and_warned(
     """With one field nothing can carry them through unexpected=; new
     labels of unknown classes are loaded (not lost) with a warning."""
     (s0,) = add_images(dataset, sample_images, 1)
-    results = _annotate(
+    results = annotate_run(
         dataset,
         "one",
         ls_server,
@@ -671,7 +486,7 @@ def test_unknown_class_with_one_field_is_kept_and_warned(
         classes=["cat"],
     )
     task = tasks_by_sample(ls_client, results.project_id)[s0.id]
-    w, h = _size(s0)
+    w, h = image_size(s0)
     box = {"x": 10, "y": 10, "width": 10, "height": 10, "rotation": 0}
     annotate_task(
         ls_client,
@@ -699,50 +514,3 @@ def test_unknown_class_with_one_field_is_kept_and_warned(
     assert [d.label for d in dataset.first().gt.detections] == ["zebra"]
     assert "1 new detections of 'gt'" in caplog.text
     assert "1 detections from control 'nowhere'" in caplog.text
-
-
-def test_masks_stored_on_disk(
-    dataset,
-    sample_images,
-    ls_server,
-    ls_client,
-    ls_projects_guard,
-    load_with,
-    tmp_path,
-):
-    """``mask_path`` segmentations are read for upload; ids stay the same.
-
-    (FiftyOne itself leaves ``mask_path``-only Detections out of
-    "instances" runs: it selects them by ``mask``.)
-    """
-    from PIL import Image
-
-    from fiftyone_labelstudio.converters.rle import encode_rle
-
-    (s0,) = add_images(dataset, sample_images, 1)
-    w, h = _size(s0)
-    mask = np.zeros((h, w), dtype=np.uint8)
-    mask[10:60, 20:90] = 1
-    path = str(tmp_path / "seg.png")
-    Image.fromarray(mask).save(path)
-    seg = fo.Segmentation(mask_path=path)
-    s0["seg"] = seg
-    s0.save()
-
-    results = _annotate(
-        dataset, "disk", ls_server, label_field="seg", mask_targets={1: "sky"}
-    )
-    assert results.id_map == {"seg": {s0.id: seg.id}}
-    task = tasks_by_sample(ls_client, results.project_id)[s0.id]
-    res = prediction_results(task)
-    assert [r["id"] for r in res] == ["%s_1" % seg.id]
-    painted = np.zeros((h, w), dtype=np.uint8)
-    painted[100:120, 30:50] = 255
-    res[0]["value"]["rle"] = encode_rle(painted)
-    annotate_task(ls_client, task["id"], res)
-
-    load_with(dataset, "disk", unexpected="ignore")
-    s0.reload()
-    assert s0.seg.id == seg.id
-    expected = (painted > 0).astype(np.uint8)
-    assert np.array_equal(s0.seg.get_mask(), expected)
