@@ -8,9 +8,8 @@ results, submit them as an annotation.
 import copy
 import math
 
-import pytest
-
 import numpy as np
+import pytest
 
 BACKEND = "labelstudio"
 
