@@ -199,13 +199,25 @@ def delete_run_tasks(client, project_id, task_map: dict) -> int:
 def export_run_tasks(
     client, results, predictions: bool = True, stream: bool = False
 ):
-    """The run's tasks with annotations: the whole project, except for a
-    run that added tasks to an existing project (only its own tasks).
-    ``predictions=False``: prediction ids only; ``stream``: parsed one at
-    a time (see client.export_tasks)."""
-    ids = None
+    """The run's own tasks with annotations, and no other run's: a run
+    that added tasks to an existing project exports only its task ids; a
+    run that created its project exports it whole (one request, faster)
+    and keeps the tasks of its ``task_map`` (another run may have added
+    tasks to the project since); an imported run reads its project. ``predictions=False``: prediction ids
+    only; ``stream``: parsed one at a time (see client.export_tasks)."""
+    task_map = getattr(results, "task_map", None) or {}
     if getattr(results, "origin", CREATED) == EXISTING:
-        ids = list(results.task_map)
-    return client.export_tasks(
-        results.project_id, ids=ids, predictions=predictions, stream=stream
+        return client.export_tasks(
+            results.project_id,
+            ids=list(task_map),
+            predictions=predictions,
+            stream=stream,
+        )
+    tasks = client.export_tasks(
+        results.project_id, predictions=predictions, stream=stream
     )
+    if not task_map or getattr(results, "origin", CREATED) == IMPORTED:
+        # an imported run is the whole project it imported
+        return tasks
+    own = (t for t in tasks if t.get("id") in task_map)
+    return own if stream else list(own)
