@@ -104,7 +104,9 @@ def download(backend, results, unexpected=None) -> dict:
         unexpected,
         _add,
         getattr(results, "_raw_label_fields", None) or (),
+        _mask_targets(results, unknown.labels),
     )
+    _save_mask_targets(results, unknown_report)
     unknown_classes.log_report(results.key, unknown_report)
     # For callers that report the load (the operator); private, so never
     # stored with the run
@@ -353,7 +355,16 @@ def _convert_tasks(results, tasks, annotator_id, schema):
                 # Skipping the task would delete the sample's labels
                 raise task_read_error(task, sample_id, results.key, e) from e
             _stable_new_ids(task, source, seed, labels, unexpected)
-            _to_raw_documents(labels, raw_fields)
+            # (segmentations with unknown classes stay Labels: a kept
+            # class is painted into them after the read)
+            _to_raw_documents(
+                labels,
+                [
+                    f
+                    for f in raw_fields
+                    if "segmentation" not in unexpected.get(f, {})
+                ],
+            )
             converted[sample_id] = (
                 _stamp(source),
                 labels,
@@ -475,6 +486,42 @@ def _route(annotations, expected, name, sample_id, by_type, unloaded):
             unloaded[(name, return_type, "lost")] += count
             continue
         _add(annotations[target], sample_id, {return_type: items})
+
+
+def _mask_targets(results, fields) -> dict:
+    """``{field: {value: class}}`` of segmentation fields among
+    ``fields``: the run's mask targets and the dataset's."""
+    dataset = results.samples._root_dataset
+    out = {}
+    for field in fields:
+        info = results.config.label_schema.get(field) or {}
+        if info.get("type") != "segmentation":
+            continue
+        targets = {
+            int(k): v for k, v in (info.get("mask_targets") or {}).items()
+        }
+        saved = dataset.mask_targets.get(field) or {}
+        targets.update((int(k), v) for k, v in saved.items())
+        out[field] = targets
+    return out
+
+
+def _save_mask_targets(results, report) -> None:
+    """Adds the mask targets of kept classes to the dataset's."""
+    dataset = results.samples._root_dataset
+    changed = False
+    for field, entry in report.items():
+        added = entry.get("mask_targets_added")
+        if not added:
+            continue
+        info = results.config.label_schema.get(field) or {}
+        current = dataset.mask_targets.get(field) or info.get("mask_targets")
+        targets = {int(k): v for k, v in (current or {}).items()}
+        targets.update(added)
+        dataset.mask_targets[field] = targets
+        changed = True
+    if changed:
+        dataset.save()
 
 
 def _generic(reason):

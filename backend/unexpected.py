@@ -25,6 +25,8 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 UNKNOWN_CLASSES_KEY = "unknown_classes"
@@ -125,15 +127,26 @@ def apply(
     unexpected,
     add,
     raw_fields=(),
+    mask_targets=None,
 ) -> dict:
     """Puts unknown-class labels where ``unexpected`` says; returns the report
-    ``{field: {"action": ..., "classes": {class: count}}}``."""
+    ``{field: {"action": ..., "classes": {class: count}}}``.
+
+    Kept classes of a segmentation field are painted into the sample's
+    mask with their value in ``mask_targets[field]`` (``{value: class}``),
+    or the next free value, reported as ``"mask_targets_added"``."""
     report = {}
     for field_name, per_sample in unknown.labels.items():
         found = unknown.classes[field_name]
         return_type = unknown.types[field_name]
         action = decide(unexpected, field_name, return_type, found)
-        if action == "keep":
+        entry = {"action": action, "classes": dict(found)}
+        if action == "keep" and return_type == "segmentation":
+            targets = dict((mask_targets or {}).get(field_name) or {})
+            entry["mask_targets_added"] = paint_segmentations(
+                per_sample, annotations[field_name], targets
+            )
+        elif action == "keep":
             raw = field_name in raw_fields and return_type != "scalar"
             for sample_id, items in per_sample.items():
                 if raw:  # the bulk merge takes raw documents
@@ -141,8 +154,56 @@ def apply(
                 add(annotations[field_name], sample_id, {return_type: items})
         elif action == "return":
             annotations[field_name][UNKNOWN_CLASSES_KEY] = per_sample
-        report[field_name] = {"action": action, "classes": dict(found)}
+        report[field_name] = entry
     return report
+
+
+def paint_segmentations(per_sample: dict, field_annos: dict, targets: dict):
+    """Paints kept unknown-class segmentations (0/255 masks, ``label`` =
+    class) into each sample's Segmentation; returns the mask targets it
+    had to add (``{value: class}``)."""
+    import fiftyone.core.labels as fol
+
+    values = {name: value for value, name in targets.items()}
+    added = {}
+    out = field_annos.setdefault("segmentation", {})
+    for sample_id, items in per_sample.items():
+        known = out.get(sample_id) or {}
+        base = next(iter(known.values()), None)
+        for label in items.values():
+            value = values.get(label.label)
+            if value is None:
+                value = max([0, *targets, *added]) + 1
+                added[value] = label.label
+                values[label.label] = value
+            if base is None:
+                base = fol.Segmentation(
+                    mask=np.zeros(label.mask.shape, dtype=np.uint8)
+                )
+                base.id = label.id
+                out[sample_id] = {base.id: base}
+            mask = np.asarray(base.mask)
+            if value > np.iinfo(mask.dtype).max:
+                mask = mask.astype(np.uint16)
+            painted = label.mask > 0
+            if painted.shape != mask.shape:
+                painted = _resized(painted, mask.shape)
+            mask[painted] = value
+            base.mask = mask
+    return added
+
+
+def _resized(painted, shape):
+    import cv2
+
+    return (
+        cv2.resize(
+            painted.astype(np.uint8),
+            (shape[1], shape[0]),
+            interpolation=cv2.INTER_NEAREST,
+        )
+        > 0
+    )
 
 
 def log_report(anno_key: str, report: dict) -> None:

@@ -315,11 +315,15 @@ def from_ls_segmentation(
     mask_targets=None,
     hints: dict | None = None,
     problems: list | None = None,
+    unknown: dict | None = None,
 ) -> list:
     """``[Segmentation]`` painted from the regions (``[]`` if none).
 
-    Class names map back through ``mask_targets``; unknown ones are
-    reported and skipped. The label id comes from the region ids.
+    Class names map back through ``mask_targets``. Regions of other
+    classes are reported and skipped, or, when ``unknown`` is a dict,
+    collected there as ``{class: Segmentation}`` (a 0/255 mask of that
+    class's pixels, ``label`` = the class) for the caller to decide on.
+    The label id comes from the region ids.
     """
     values = {name: value for value, name in _targets(mask_targets).items()}
     mask = label_id = None
@@ -327,6 +331,9 @@ def from_ls_segmentation(
         try:
             value = result_value(result, RESULT_TYPE)
             cls = region_label(value, RESULT_TYPE, problems, result)
+            if unknown is not None and not _is_target(cls, values):
+                _add_unknown(unknown, cls, value, result)
+                continue
             target = _class_value(cls, values)
             width, height = _size(result)
             if mask is not None and mask.shape != (height, width):
@@ -389,6 +396,33 @@ def _targets(mask_targets) -> dict:
             raise ValueError("mask target key is not an integer: %r" % key)
         out[value] = str(name)
     return out
+
+
+def _is_target(cls: str, values: dict) -> bool:
+    try:
+        _class_value(cls, values)
+    except ResultError:
+        return False
+    return True
+
+
+def _add_unknown(unknown: dict, cls: str, value: dict, result: dict):
+    """Paints one region of an unknown class into ``unknown[cls]``."""
+    width, height = _size(result)
+    painted = _painted(value, width, height)
+    label = unknown.get(cls)
+    if label is None:
+        label = fol.Segmentation(
+            mask=np.zeros((height, width), dtype=np.uint8), label=cls
+        )
+        label.id = new_label_id(result.get("id"))
+        unknown[cls] = label
+    elif label.mask.shape != (height, width):
+        raise ResultError(
+            "image size %dx%d differs from the other regions'"
+            % (width, height)
+        )
+    label.mask[painted] = 255
 
 
 def _class_value(cls: str, values: dict) -> int:

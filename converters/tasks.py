@@ -185,7 +185,14 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
         field_hints = ck.field_hints(hints.get(field), field, problems)
         sent = ck.sent_ids(rs, field_ids, field_hints)
         owners = {}
-        value = _from_ls(rs, info, field_ids, field_hints, problems, owners)
+        if info["type"] == "segmentation":
+            value = _segmentation(
+                rs, info, field_hints, problems, unexpected, field
+            )
+        else:
+            value = _from_ls(
+                rs, info, field_ids, field_hints, problems, owners
+            )
         if by_attr_field.get(field) or ac.field_attributes(field, info):
             _owners_of(rs, owners)
             ac.apply_attributes(
@@ -301,6 +308,21 @@ def _from_ls(results, info, class_ids, hints, problems, owners=None):
             results, info.get("scalar_type"), ck.flat_classes(info), problems
         )
     raise ValueError("unsupported label type %r" % label_type)
+
+
+def _segmentation(results, info, hints, problems, unexpected, field):
+    """The field's Segmentation; brushes of classes that are not mask
+    targets go to ``unexpected`` (one Segmentation per class)."""
+    unknown = {}
+    value = mc.from_ls_segmentation(
+        results, info.get("mask_targets"), hints, problems, unknown
+    )
+    if unknown:
+        bucket = unexpected.setdefault(field, {}).setdefault(
+            "segmentation", {}
+        )
+        bucket.update((label.id, label) for label in unknown.values())
+    return value
 
 
 def _convert_unknown(from_name, results, unexpected, problems):

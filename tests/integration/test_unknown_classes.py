@@ -204,3 +204,74 @@ def test_prompt_without_terminal_keeps_with_terminal_asks(
     dataset.reload()
     assert _classes(dataset.first()["f"]) == [KNOWN]
     assert len(asked) == 1 and "'zebra' x1" in asked[0]
+
+
+def test_segmentation_unknown_classes(
+    dataset,
+    sample_images,
+    ls_server,
+    ls_client,
+    ls_projects_guard,
+    load_with,
+):
+    """A brush of a class that is not a mask target: skipped, returned
+    as its own 0/255 mask, or kept with the next free mask value (added
+    to the dataset's mask targets)."""
+    samples = add_images(dataset, sample_images, 3)
+    results = annotate_run(
+        dataset,
+        "seg",
+        ls_server,
+        label_field="seg",
+        label_type="segmentation",
+        mask_targets={1: KNOWN, 2: "dog"},
+    )
+    tasks = tasks_by_sample(ls_client, results.project_id)
+    for sample, classes in zip(samples, PLAN):
+        w, h = image_size(sample)
+        regions = [
+            new_region(
+                "brush%s%d" % (cls[:3], n),
+                "seg",
+                "brushlabels",
+                {
+                    "format": "rle",
+                    "rle": _rle(sample, 10 + 40 * n, 10),
+                    "brushlabels": [cls],
+                },
+                w,
+                h,
+            )
+            for n, cls in enumerate(classes)
+        ]
+        annotate_task(ls_client, tasks[sample.id]["id"], regions)
+
+    def values():
+        dataset.reload()
+        return [
+            sorted(np.unique(s.seg.mask).tolist()) if s.seg else None
+            for s in dataset.iter_samples()
+        ]
+
+    load_with(dataset, "seg", unexpected="ignore")
+    assert values() == [[0, 1], [0, 1], None]
+    returned = load_with(dataset, "seg", unexpected="return")
+    assert values() == [[0, 1], [0, 1], None]
+    per_sample = returned["seg"]["unknown_classes"]
+    assert sorted(per_sample) == sorted([samples[0].id, samples[2].id])
+    for labels in per_sample.values():
+        (label,) = labels.values()
+        assert label.label == UNKNOWN
+        assert sorted(np.unique(label.mask).tolist()) == [0, 255]
+
+    load_with(dataset, "seg", unexpected="keep")
+    assert values() == [[0, 1, 3], [0, 1], [0, 3]]
+    assert dataset.mask_targets["seg"] == {1: KNOWN, 2: "dog", 3: UNKNOWN}
+    # the zebra pixels are exactly the painted ones
+    s0 = dataset[samples[0].id]
+    w, h = image_size(s0)
+    assert (s0.seg.mask == 3).sum() == 20 * 12
+    assert (s0.seg.mask[10:22, 50:70] == 3).all()
+    before = snapshot(dataset, ["seg"])
+    load_with(dataset, "seg", unexpected="keep")
+    assert snapshot(dataset, ["seg"]) == before
