@@ -53,11 +53,25 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     if getattr(config, "project_id", None) is not None:
         # annotate(project_id=...): the project must cover the schema
         plan.project = check_project(backend.client, samples, config)
+    _prepare_cloud(backend.client, samples, plan, config)
     if is_video(samples):
         prepare_video(samples, plan, config.label_schema, config.progress)
     else:
         fomedia.measure_images(samples, plan, progress=config.progress)
     return plan
+
+
+def _prepare_cloud(client, samples, plan, config):
+    """Checks the buckets of cloud media with Label Studio (nothing is
+    created; see cloud_storages.py)."""
+    from .cloud_storages import prepare_cloud
+
+    targets = prepare_cloud(client, plan, config)
+    if targets and is_video(samples):
+        raise LabelStudioBackendError(
+            "Videos in cloud buckets are not supported yet (e.g. %s). Use "
+            "local video files or http(s) URLs" % targets[0].uri
+        )
 
 
 def _delete_leftovers(client):
@@ -108,7 +122,12 @@ def upload(backend, samples, anno_key, plan):
         title = existing.get("title")
     else:
         title = config.project_name or "FiftyOne_%s" % dataset.name
-    created = {"project_id": None, "storage_ids": [], "title": title}
+    created = {
+        "project_id": None,
+        "storage_ids": [],
+        "cloud_storages": [],
+        "title": title,
+    }
     try:
         if existing is not None:
             # never in created["project_id"]: a rollback must not delete it
@@ -173,6 +192,7 @@ def upload(backend, samples, anno_key, plan):
         project_id=project_id,
         task_map={t: s for t, s in zip(task_ids, plan.sample_ids)},
         storage_ids=created["storage_ids"],
+        cloud_storages=created["cloud_storages"],
         url=config.url,
         project_title=title,
         media_mode=mode,
@@ -213,6 +233,11 @@ def _rollback(backend, samples, anno_key, client, created):
             client.delete_storage(storage_id)
         except Exception as e:  # the project delete removes it anyway
             logger.debug("Could not delete storage %s: %s", storage_id, e)
+    for storage in created["cloud_storages"]:
+        try:
+            client.delete_cloud_storage(storage["kind"], storage["id"])
+        except Exception as e:  # the project delete removes it anyway
+            logger.debug("Could not delete storage %s: %s", storage, e)
     if project_id is not None:
         try:
             client.delete_project(project_id)
