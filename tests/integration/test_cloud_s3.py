@@ -375,3 +375,38 @@ def test_credentials_as_kwargs_are_not_serialized(
     assert s3_server.secret_access_key not in text
     assert s3_server.access_key_id not in text
     results.cleanup()
+
+
+def test_app_request_form_offers_bucket_media(
+    dataset,
+    sample_images,
+    bucket,
+    s3_env,
+    ls_cloud_server,
+    cloud_client,
+    monkeypatch,
+):
+    """The request operator detects the bucket URIs of the chosen media
+    field, says how they are served, and runs with the credentials from
+    the plugin secrets (here the environment, like the App's)."""
+    from test_operators_support import resolve, run
+
+    monkeypatch.setenv("FIFTYONE_LABELSTUDIO_URL", ls_cloud_server.url)
+    monkeypatch.setenv("FIFTYONE_LABELSTUDIO_API_KEY", ls_cloud_server.api_key)
+    ds = cloud_dataset(dataset, sample_images, bucket[1], metadata=True)
+    ds.app_config.media_fields = ["filepath", "s3"]
+    ds.save()
+    params = {
+        "anno_key": "app",
+        "existing_fields": ["ground_truth"],
+        "media_field": "s3",
+    }
+    props, errors = resolve(ds, "request_annotations", params)
+    assert not errors, errors
+    notice = props["cloud_notice"].view.label
+    assert "S3" in notice and "s3://%s/photos/" % bucket[0] in notice
+    result, _ = run("request_annotations", ds, params)
+    results = ds.load_annotation_results("app", **creds(ls_cloud_server))
+    assert results.media_mode == "s3"
+    assert len(results.cloud_storages) == 1
+    results.cleanup()
