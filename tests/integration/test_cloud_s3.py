@@ -18,6 +18,7 @@ import fiftyone as fo
 
 from fiftyone_labelstudio.backend.errors import LabelStudioBackendError
 from fiftyone_labelstudio.client import LabelStudioClient
+from fiftyone_labelstudio.client.errors import LabelStudioNotFoundError
 
 from test_backend_common import (
     BACKEND,
@@ -160,7 +161,7 @@ def test_s3_media_end_to_end(
     results = ds.load_annotation_results("s3run", **creds(ls_cloud_server))
     results.cleanup()
     assert results.cloud_storages == []
-    with pytest.raises(Exception):
+    with pytest.raises(LabelStudioNotFoundError):
         cloud_client.get_cloud_storage("s3", storage["id"])
 
 
