@@ -22,7 +22,7 @@ _SSRF = "reserved network address"
 _HIDDEN = "Debugging info is not available"
 
 
-def prepare_cloud(client, plan, config) -> list:
+def prepare_cloud(client, plan, config, video=False) -> list:
     """The checked cloud targets of the run (also kept in
     ``plan.cloud``); [] when no media is in a bucket.
 
@@ -40,6 +40,11 @@ def prepare_cloud(client, plan, config) -> list:
             )
         return targets
 
+    if video:
+        raise LabelStudioBackendError(
+            "Videos in cloud buckets are not supported yet (e.g. %s). Use "
+            "local video files or http(s) URLs" % targets[0].uri
+        )
     existing = getattr(plan, "project", None)
     project_id = int(existing["id"]) if existing is not None else None
     given = getattr(config, "cloud_credentials", None)

@@ -14,6 +14,7 @@ import fiftyone.core.utils as fou
 
 from ..client.errors import LabelStudioError
 from . import media as fomedia
+from .cloud_storages import prepare_cloud
 from .storage import media_urls_for
 from .video import build_video_tasks, is_video, prepare_video
 from .errors import LabelStudioBackendError
@@ -53,25 +54,13 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     if getattr(config, "project_id", None) is not None:
         # annotate(project_id=...): the project must cover the schema
         plan.project = check_project(backend.client, samples, config)
-    _prepare_cloud(backend.client, samples, plan, config)
+    # buckets of cloud media: checked with Label Studio, nothing created
+    prepare_cloud(backend.client, plan, config, video=is_video(samples))
     if is_video(samples):
         prepare_video(samples, plan, config.label_schema, config.progress)
     else:
         fomedia.measure_images(samples, plan, progress=config.progress)
     return plan
-
-
-def _prepare_cloud(client, samples, plan, config):
-    """Checks the buckets of cloud media with Label Studio (nothing is
-    created; see cloud_storages.py)."""
-    from .cloud_storages import prepare_cloud
-
-    targets = prepare_cloud(client, plan, config)
-    if targets and is_video(samples):
-        raise LabelStudioBackendError(
-            "Videos in cloud buckets are not supported yet (e.g. %s). Use "
-            "local video files or http(s) URLs" % targets[0].uri
-        )
 
 
 def _delete_leftovers(client):

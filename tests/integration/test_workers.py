@@ -155,7 +155,9 @@ def test_worker_killed_mid_load(images_ds, ls_server, tmp_path):
         proxy.close()
 
     assert dataset_state(images_ds, stamps=False) == before
-    held = locks._collection().find_one({"_id": locks._lock_id(images_ds, "k")})
+    held = locks._collection().find_one(
+        {"_id": locks._lock_id(images_ds, "k")}
+    )
     assert held is not None  # the dead worker's lease runs out by itself
 
     # loadable again (here, from the App process): waits for the lease
