@@ -69,6 +69,18 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             project instead of creating one. Its labeling config must cover
             the schema (checked first; nothing is created otherwise), and
             ``cleanup()`` then deletes only the run's tasks
+        cloud_storage_id (None): media in a bucket (``s3://``, ``gs://``,
+            ``azure-blob://`` URIs in the media field) is served by this
+            existing import storage of the project (``project_id``)
+            instead of one the run connects
+        cloud_credentials (None): credentials for the storage the run
+            connects, as a dict of Label Studio's storage fields
+            (``aws_access_key_id``, ``aws_secret_access_key``,
+            ``aws_session_token``, ``region_name``, ``s3_endpoint``,
+            ``google_application_credentials``, ``google_project_id``,
+            ``account_name``, ``account_key``) or of the standard
+            environment names (``AWS_ACCESS_KEY_ID``, ...). Default: the
+            standard environment. Never serialized
     """
 
     def __init__(
@@ -85,6 +97,8 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         send_existing_labels=True,
         progress=None,
         project_id=None,
+        cloud_storage_id=None,
+        cloud_credentials=None,
         **kwargs,
     ):
         super().__init__(name, label_schema, media_field=media_field, **kwargs)
@@ -95,9 +109,11 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self.annotator = annotator
         self.timeout = timeout
         self.send_existing_labels = send_existing_labels
+        self.cloud_storage_id = cloud_storage_id
 
         # Private: never serialized into the run document
         self._api_key = api_key
+        self._cloud_credentials = cloud_credentials
         self._progress = progress
 
     @property
@@ -114,6 +130,14 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
     @api_key.setter
     def api_key(self, value):
         self._api_key = value
+
+    @property
+    def cloud_credentials(self):
+        return self._cloud_credentials
+
+    @cloud_credentials.setter
+    def cloud_credentials(self, value):
+        self._cloud_credentials = value
 
     @property
     def progress(self):
@@ -319,6 +343,8 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         project_id: the Label Studio project id
         task_map: ``{task id: sample id}`` from the import response
         storage_ids: ids of the local-files storages the run created
+        cloud_storages: ``[{"kind": "s3"|"gcs"|"azure", "id": int}]``, the
+            cloud import storages the run created (never reused ones)
         url: the Label Studio URL (never the key)
         project_title: the project title
         media_mode: how the media reached Label Studio ("upload", "local",
@@ -340,6 +366,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         project_id=None,
         task_map=None,
         storage_ids=None,
+        cloud_storages=None,
         url=None,
         project_title=None,
         media_mode=None,
@@ -351,6 +378,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         self.project_id = project_id
         self.task_map = task_map or {}
         self.storage_ids = list(storage_ids or [])
+        self.cloud_storages = [dict(s) for s in cloud_storages or []]
         self.url = url
         self.project_title = project_title
         self.media_mode = media_mode
@@ -427,6 +455,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             project_id=d.get("project_id"),
             task_map=task_map,
             storage_ids=d.get("storage_ids"),
+            cloud_storages=d.get("cloud_storages"),
             url=d.get("url"),
             project_title=d.get("project_title"),
             media_mode=d.get("media_mode"),

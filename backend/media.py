@@ -35,6 +35,9 @@ class MediaPlan:
     sample_ids: list
     refs: list  # original path or URL per sample
     sizes: dict = field(default_factory=dict)  # sample id -> (w, h)
+    cloud: list = field(default_factory=list)  # cloud_media.CloudTarget
+    # (kind, bucket) -> storage credentials: secrets, never in a repr
+    cloud_credentials: dict = field(default_factory=dict, repr=False)
 
     @property
     def local_paths(self) -> list:
@@ -167,10 +170,16 @@ def measure_images(samples, plan: MediaPlan, progress=None) -> None:
             ["id", "metadata.width", "metadata.height"]
         )
         sizes = dict(zip(ids, zip(widths, heights)))
+        cloud = {}
         for sample_id, ref in zip(plan.sample_ids, plan.refs):
             if None in sizes.get(sample_id, (None, None)):
+                if _is_cloud(ref):
+                    cloud[sample_id] = ref  # read through the bucket
+                    continue
                 meta = fom.ImageMetadata.build_for(ref)
                 sizes[sample_id] = (meta.width, meta.height)
+        if cloud:
+            sizes.update(_cloud_sizes(plan, cloud))
 
     unknown = [
         ref
@@ -189,6 +198,39 @@ def measure_images(samples, plan: MediaPlan, progress=None) -> None:
         sid: (int(sizes[sid][0]), int(sizes[sid][1]))
         for sid in plan.sample_ids
     }
+
+
+def _is_cloud(ref) -> bool:
+    from .cloud_media import is_cloud_uri
+
+    return is_cloud_uri(ref)
+
+
+def _cloud_sizes(plan, refs_by_sample: dict) -> dict:
+    """Sizes of cloud images without metadata (S3: read from the
+    bucket; other stores need metadata)."""
+    from .cloud_media import parse_cloud_uri
+
+    targets = {(t.kind, t.bucket): t for t in getattr(plan, "cloud", [])}
+    by_target = {}
+    for ref in refs_by_sample.values():
+        kind, bucket, _ = parse_cloud_uri(ref)
+        if kind != "s3":
+            raise LabelStudioBackendError(
+                "%d sample(s) in %s have no metadata.width/height (e.g. "
+                "%s), and their size cannot be read from there. Set the "
+                "samples' metadata (width and height in pixels) first"
+                % (len(refs_by_sample), kind.upper(), ref)
+            )
+        by_target.setdefault(targets[(kind, bucket)], []).append(ref)
+
+    from .cloud_s3 import image_sizes
+
+    found = image_sizes(
+        by_target,
+        lambda t: plan.cloud_credentials[(t.kind, t.bucket)],
+    )
+    return {sid: found[ref] for sid, ref in refs_by_sample.items()}
 
 
 def common_parent(paths: list) -> str:

@@ -99,6 +99,7 @@ def cleanup(results) -> None:
     project the run did not create stays (existing_project.py): only the
     tasks the run added are deleted."""
     from ..client.errors import LabelStudioNotFoundError
+    from .cloud_storages import delete_storages
 
     origin = getattr(results, "origin", CREATED)
 
@@ -108,6 +109,7 @@ def cleanup(results) -> None:
                 client.delete_storage(storage_id)
             except LabelStudioNotFoundError:
                 pass  # already gone with the project
+        delete_storages(client, getattr(results, "cloud_storages", []))
         if origin == CREATED:
             client.delete_project(project_id)
         elif origin == EXISTING:
@@ -132,6 +134,7 @@ def cleanup(results) -> None:
     )
     results.project_id = None
     results.storage_ids = []
+    results.cloud_storages = []
     if results.key is not None and results.key in (
         results.samples._root_dataset.list_annotation_runs()
     ):

@@ -7,6 +7,7 @@ import re
 import fiftyone.core.utils as fou
 
 from . import media as fomedia
+from .cloud_storages import connect_storages
 from .errors import LabelStudioBackendError
 
 _ROOT_IN_REFUSAL = re.compile(r'LOCAL_FILES_DOCUMENT_ROOT="([^"]+)"')
@@ -16,7 +17,10 @@ def media_urls_for(client, project_id, plan, config, created):
     """The task URL of each sample and the media mode that was used."""
     urls = {ref: ref for ref in plan.urls}
     paths = sorted(set(plan.local_paths))
-    modes = ["url"] if urls else []
+    cloud = getattr(plan, "cloud", None) or []
+    modes = connect_storages(client, project_id, plan, created)
+    if len(urls) > sum(len(t.keys) for t in cloud):
+        modes.append("url")  # http(s) URLs besides the cloud objects
     if paths:
         local = None
         if config.media_mode in ("auto", "local"):

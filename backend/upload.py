@@ -14,6 +14,7 @@ import fiftyone.core.utils as fou
 
 from ..client.errors import LabelStudioError
 from . import media as fomedia
+from .cloud_storages import prepare_cloud
 from .storage import media_urls_for
 from .video import build_video_tasks, is_video, prepare_video
 from .errors import LabelStudioBackendError
@@ -53,6 +54,8 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     if getattr(config, "project_id", None) is not None:
         # annotate(project_id=...): the project must cover the schema
         plan.project = check_project(backend.client, samples, config)
+    # buckets of cloud media: checked with Label Studio, nothing created
+    prepare_cloud(backend.client, plan, config, video=is_video(samples))
     if is_video(samples):
         prepare_video(samples, plan, config.label_schema, config.progress)
     else:
@@ -108,7 +111,12 @@ def upload(backend, samples, anno_key, plan):
         title = existing.get("title")
     else:
         title = config.project_name or "FiftyOne_%s" % dataset.name
-    created = {"project_id": None, "storage_ids": [], "title": title}
+    created = {
+        "project_id": None,
+        "storage_ids": [],
+        "cloud_storages": [],
+        "title": title,
+    }
     try:
         if existing is not None:
             # never in created["project_id"]: a rollback must not delete it
@@ -173,6 +181,7 @@ def upload(backend, samples, anno_key, plan):
         project_id=project_id,
         task_map={t: s for t, s in zip(task_ids, plan.sample_ids)},
         storage_ids=created["storage_ids"],
+        cloud_storages=created["cloud_storages"],
         url=config.url,
         project_title=title,
         media_mode=mode,
@@ -213,6 +222,11 @@ def _rollback(backend, samples, anno_key, client, created):
             client.delete_storage(storage_id)
         except Exception as e:  # the project delete removes it anyway
             logger.debug("Could not delete storage %s: %s", storage_id, e)
+    for storage in created["cloud_storages"]:
+        try:
+            client.delete_cloud_storage(storage["kind"], storage["id"])
+        except Exception as e:  # the project delete removes it anyway
+            logger.debug("Could not delete storage %s: %s", storage, e)
     if project_id is not None:
         try:
             client.delete_project(project_id)

@@ -3,7 +3,7 @@
 from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
-from . import auth, exports, storage, uploads
+from . import auth, cloud_storage, exports, storage, uploads
 from . import tasks as task_ops
 from .errors import LabelStudioConnectionError, LabelStudioNotFoundError
 from .transport import Transport
@@ -218,6 +218,30 @@ class LabelStudioClient:
 
     def delete_storage(self, storage_id: int) -> None:
         storage.delete_storage(self._transport, storage_id)
+
+    # -- cloud storages (S3, GCS, Azure) ----------------------------------
+
+    def validate_cloud_storage(self, kind: str, payload: dict) -> None:
+        """Raises LabelStudioError when the server cannot reach the store
+        with ``payload`` (creates nothing)."""
+        cloud_storage.validate(self._transport, kind, payload)
+
+    def create_cloud_storage(self, kind: str, payload: dict) -> int:
+        return cloud_storage.create(self._transport, kind, payload)
+
+    def get_cloud_storage(self, kind: str, storage_id: int) -> dict:
+        return cloud_storage.get(self._transport, kind, storage_id)
+
+    def list_cloud_storages(self, kind: str, project_id: int) -> list:
+        return cloud_storage.list_for_project(
+            self._transport, kind, project_id
+        )
+
+    def delete_cloud_storage(self, kind: str, storage_id: int) -> None:
+        cloud_storage.delete(self._transport, kind, storage_id)
+
+    def any_project_id(self) -> Optional[int]:
+        return cloud_storage.first_project_id(self._transport)
 
     # -- personal access tokens (tests, setup) ----------------------------
 

@@ -8,7 +8,7 @@ import fiftyone.operators.types as types
 from .. import constants
 from ..backend import fast_annotate
 from ..backend.locks import run_lock
-from . import execution, forms, label_form, ls_projects, runs
+from . import cloud_form, execution, forms, label_form, ls_projects, runs
 
 MEDIA_MODES = [
     (
@@ -27,7 +27,8 @@ MEDIA_MODES = [
     (
         "url",
         "URLs",
-        "The media field holds http(s) URLs Label Studio can " "open",
+        "The media field holds http(s) URLs Label Studio can open, or "
+        "s3:// gs:// azure-blob:// URIs it serves through a cloud storage",
     ),
 ]
 
@@ -47,6 +48,7 @@ class Request:
     media_mode: str = "auto"
     send_existing: bool = True
     open_after: bool = True
+    cloud_storage_id: int = None
     credentials: runs.Credentials = field(default=None, repr=False)
 
 
@@ -101,6 +103,7 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         media_field=None,
         media_mode="auto",
         send_existing=True,
+        cloud_storage_id=None,
         selected=None,
         delegate=False,
         delegation_target=None,
@@ -125,6 +128,8 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
             params["media_field"] = media_field
         if project_id is not None:
             params.update(existing_project=True, project_id=str(project_id))
+        if cloud_storage_id is not None:
+            params["cloud_storage_id"] = int(cloud_storage_id)
         return self._call(
             sample_collection,
             params,
@@ -168,6 +173,10 @@ def build_request(ctx, inputs) -> Request:
 
     req.media_field, media_ok = _media_field_input(ctx, inputs)
     ok &= media_ok
+    if media_ok and n:
+        req.cloud_storage_id = cloud_form.cloud_inputs(
+            ctx, inputs, target, req.media_field, req.project_id is not None
+        )
 
     modes = types.RadioGroup(orientation="vertical")
     for value, label, description in MEDIA_MODES:
@@ -309,6 +318,11 @@ def _send(ctx, req: Request, report) -> dict:
     kwargs = dict(req.credentials.kwargs())
     if not req.send_existing:
         kwargs["send_existing_labels"] = False
+    cloud = cloud_form.cloud_credentials(ctx)  # plugin secrets, if set
+    if cloud:
+        kwargs["cloud_credentials"] = cloud
+    if req.cloud_storage_id is not None:
+        kwargs["cloud_storage_id"] = req.cloud_storage_id
     # Two requests for one new key at once: the second waits, then fails
     # on "already has an annotation run" instead of replacing the first
     with run_lock(ctx.dataset, req.anno_key, "request"):

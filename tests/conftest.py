@@ -126,21 +126,32 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
-def _start_server():
-    data_dir = os.path.join(_TMP, "label-studio")
+def _server_env(extra):
+    # a server takes credentials only from a storage's own fields
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(extra or {})
+    return env
+
+
+def _start_server(name="label-studio", env=None, files_root=None):
+    data_dir = os.path.join(_TMP, name)
+    cmd = [
+        sys.executable,
+        os.path.join(REPO, "scripts", "ls_server.py"),
+        "start",
+        "--data-dir",
+        data_dir,
+        "--json",
+    ]
+    if files_root:
+        cmd += ["--files-root", files_root]
     out = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(REPO, "scripts", "ls_server.py"),
-            "start",
-            "--data-dir",
-            data_dir,
-            "--json",
-        ],
+        cmd,
         check=True,
         capture_output=True,
         text=True,
         timeout=900,
+        env=_server_env(env),
     )
     import json
 
@@ -181,16 +192,136 @@ def ls_server():
     _SERVER_INFO.update(url=url, version=version)
     yield server
     if started:
-        subprocess.run(
-            [
-                sys.executable,
-                os.path.join(REPO, "scripts", "ls_server.py"),
-                "stop",
-                "--data-dir",
-                started["data_dir"],
-            ],
-            check=False,
+        _stop_server(started["data_dir"])
+
+
+def _stop_server(data_dir):
+    subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO, "scripts", "ls_server.py"),
+            "stop",
+            "--data-dir",
+            data_dir,
+        ],
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def ls_cloud_server():
+    """A second Label Studio server for cloud-storage tests: storage
+    endpoints on loopback allowed (USE_DEFAULT_BANNED_SUBNETS=false: the
+    local S3 API listens on 127.0.0.1), and a local-files document root of
+    its own that holds none of the test media (a server that cannot see
+    the client's files)."""
+    root = os.path.join(_TMP, "ls-cloud-root")
+    started = _start_server(
+        "label-studio-cloud",
+        env={"USE_DEFAULT_BANNED_SUBNETS": "false"},
+        files_root=root,
+    )
+    server = LabelStudioServer(
+        started["url"],
+        started["token"],
+        started["files_root"],
+        started["version"],
+        data_dir=started["data_dir"],
+    )
+    yield server
+    _stop_server(started["data_dir"])
+
+
+class S3Server:
+    """The local S3 API and an IAM user's key that may read it."""
+
+    def __init__(self, info, module):
+        self.endpoint = info["endpoint"]
+        self.info = info
+        self._module = module
+        self.region = "us-east-1"
+        self.access_key_id = None
+        self.secret_access_key = None
+
+    def client(self, **overrides):
+        import boto3
+
+        args = dict(
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
         )
+        args.update(overrides)
+        return boto3.client("s3", **args)
+
+    def set_auth(self, enabled):
+        self._module.set_auth(self.endpoint, enabled)
+
+    def env(self):
+        """The standard AWS environment for this store."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint,
+        }
+
+
+def _load_script(name):
+    path = os.path.join(REPO, "scripts", name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 API on localhost (scripts/s3_server.py), with an IAM user
+    whose key is accepted when moto's credential checks are on."""
+    import json as jsonlib
+
+    import boto3
+
+    module = _load_script("s3_server")
+    state = os.path.join(_TMP, "s3")
+    server = S3Server(module.start(state, die_with_parent=True), module)
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.endpoint,
+        region_name=server.region,
+        aws_access_key_id="bootstrap",
+        aws_secret_access_key="bootstrap",
+    )
+    iam.create_user(UserName="fols")
+    key = iam.create_access_key(UserName="fols")["AccessKey"]
+    iam.put_user_policy(
+        UserName="fols",
+        PolicyName="s3",
+        PolicyDocument=jsonlib.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+                ],
+            }
+        ),
+    )
+    server.access_key_id = key["AccessKeyId"]
+    server.secret_access_key = key["SecretAccessKey"]
+    yield server
+    module.stop(state)
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    """The standard AWS variables of the local store in this process."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    return s3_server
 
 
 @pytest.fixture(scope="session")
@@ -257,7 +388,14 @@ def local_images(ls_server):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    for name in ("images", "label-studio", "plugins"):
+    for name in (
+        "images",
+        "label-studio",
+        "label-studio-cloud",
+        "ls-cloud-root",
+        "s3",
+        "plugins",
+    ):
         shutil.rmtree(os.path.join(_TMP, name), ignore_errors=True)
 
 

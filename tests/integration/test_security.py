@@ -438,3 +438,63 @@ def test_anno_keys_that_are_not_identifiers(
     assert ls_server.api_key not in str(info.value)
     assert dataset.list_annotation_runs() == []
     assert project_tasks(ls_client) == projects
+
+
+def test_cloud_credentials_appear_nowhere(
+    dataset,
+    sample_images,
+    s3_env,
+    ls_cloud_server,
+    monkeypatch,
+    caplog,
+    capfd,
+):
+    """S3 credentials go to Label Studio's storage and nowhere else: not
+    in MongoDB, logs, output, results or errors (also a failed run's)."""
+    from test_cloud_s3 import cloud_dataset
+
+    caplog.set_level(logging.DEBUG)
+    s3 = s3_env.client()
+    s3.create_bucket(Bucket="fols-security")
+    uris = []
+    for path in sample_images[:2]:
+        key = "s/" + os.path.basename(path)
+        with open(path, "rb") as f:
+            s3.put_object(Bucket="fols-security", Key=key, Body=f.read())
+        uris.append("s3://fols-security/" + key)
+    ds = cloud_dataset(dataset, sample_images, uris, n=2, metadata=True)
+    server = {"url": ls_cloud_server.url, "api_key": ls_cloud_server.api_key}
+    secret = s3_env.secret_access_key
+    results = ds.annotate(
+        "cloudsec",
+        backend=BACKEND,
+        label_field="ground_truth",
+        media_field="s3",
+        **server,
+    )
+    serialized = json.dumps(results.serialize(), default=str)
+    ds.load_annotations("cloudsec", **server)
+    results.cleanup()
+
+    # a failure: wrong secret, the store checking signatures
+    wrong = "WRONG" + secret[5:]
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong)
+    s3_env.set_auth(True)
+    try:
+        with pytest.raises(Exception) as info:
+            ds.annotate(
+                "cloudsec2",
+                backend=BACKEND,
+                label_field="ground_truth",
+                media_field="s3",
+                **server,
+            )
+    finally:
+        s3_env.set_auth(False)
+    out, err = capfd.readouterr()
+    for value in (secret, wrong):
+        assert value not in serialized
+        assert value not in _exception_text(info.value)
+        assert value.encode() not in _database_text()
+        assert value not in caplog.text
+        assert value not in out and value not in err
