@@ -7,7 +7,9 @@ the App server inherit), this repository as the only plugin, and this
 package's backend behind ``backend="labelstudio"``. A Label Studio server
 is started once per session (``scripts/ls_server.py``) unless
 ``FIFTYONE_LABELSTUDIO_URL`` and ``FIFTYONE_LABELSTUDIO_API_KEY`` point at
-an existing one.
+an existing one. ``FIFTYONE_LABELSTUDIO_TEST_DB=postgresql`` runs the
+session's server on a private PostgreSQL cluster instead of SQLite
+(``scripts/pg_server.py``); ``start_label_studio(db=...)`` starts more.
 """
 
 import atexit
@@ -121,13 +123,18 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter):
     if _SERVER_INFO:
         terminalreporter.write_line(
-            "Label Studio server used: version %(version)s at %(url)s"
-            % _SERVER_INFO
+            "Label Studio server used: version %(version)s at %(url)s "
+            "(database: %(db)s)" % _SERVER_INFO
         )
 
 
-def _start_server():
-    data_dir = os.path.join(_TMP, "label-studio")
+TEST_DB = os.environ.get("FIFTYONE_LABELSTUDIO_TEST_DB", "sqlite")
+
+
+def start_label_studio(data_dir, db="sqlite"):
+    """Starts a Label Studio server (``scripts/ls_server.py``) and returns
+    its facts (``url``, ``token``, ``files_root``, ``data_dir``, ``db``);
+    ``stop_label_studio(data_dir)`` stops it (and its PostgreSQL)."""
     out = subprocess.run(
         [
             sys.executable,
@@ -135,6 +142,8 @@ def _start_server():
             "start",
             "--data-dir",
             data_dir,
+            "--db",
+            db,
             "--json",
         ],
         check=True,
@@ -145,6 +154,23 @@ def _start_server():
     import json
 
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def stop_label_studio(data_dir):
+    subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO, "scripts", "ls_server.py"),
+            "stop",
+            "--data-dir",
+            data_dir,
+        ],
+        check=False,
+    )
+
+
+def _start_server():
+    return start_label_studio(os.path.join(_TMP, "label-studio"), TEST_DB)
 
 
 @pytest.fixture(scope="session")
@@ -178,19 +204,14 @@ def ls_server():
         version,
         data_dir=started and started["data_dir"],
     )
-    _SERVER_INFO.update(url=url, version=version)
+    _SERVER_INFO.update(
+        url=url,
+        version=version,
+        db=started["db"] if started else "unknown",
+    )
     yield server
     if started:
-        subprocess.run(
-            [
-                sys.executable,
-                os.path.join(REPO, "scripts", "ls_server.py"),
-                "stop",
-                "--data-dir",
-                started["data_dir"],
-            ],
-            check=False,
-        )
+        stop_label_studio(started["data_dir"])
 
 
 @pytest.fixture(scope="session")
