@@ -129,6 +129,7 @@ def load_all_annotators(
         field: loaded field}}}``
     """
     from .download import _annotator_id
+    from .existing_project import export_run_tasks
     from .project import call
 
     dataset = samples._root_dataset
@@ -137,9 +138,10 @@ def load_all_annotators(
         client = results.backend.client
         users = client.list_users()
         if annotators is None:
+            # the run's own tasks: a project can hold other runs' tasks
             tasks = call(
                 results,
-                lambda c, pid: c.export_tasks(pid, predictions=False),
+                lambda c, pid: export_run_tasks(c, results, predictions=False),
             )
             user_ids = annotators_of(tasks)
         else:

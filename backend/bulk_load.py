@@ -52,7 +52,9 @@ def load_annotations(
         )
     }
     try:
-        annotations = results.backend.download_annotations(results)
+        annotations = results.backend.download_annotations(
+            results, unexpected=unexpected
+        )
     finally:
         results._raw_label_fields = None
     returned = defaultdict(dict)

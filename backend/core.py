@@ -259,15 +259,21 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
         return results
 
-    def download_annotations(self, results):
+    def download_annotations(self, results, unexpected=None):
+        """FiftyOne's contract; ``unexpected`` is the load's
+        ``unexpected=`` (read from FiftyOne's ``load_annotations`` call
+        when not given), applied to labels of unknown classes."""
         from .download import download
+        from .unexpected import caller_unexpected
         from .video import download_video, is_video
 
         from .attributes import declare_geometry_attributes
 
+        if unexpected is None:
+            unexpected = caller_unexpected()
         if is_video(results.samples):
-            return download_video(self, results)
-        annotations = download(self, results)
+            return download_video(self, results, unexpected)
+        annotations = download(self, results, unexpected)
         declare_geometry_attributes(results, annotations)
         return annotations
 

@@ -21,6 +21,7 @@ from ..client.errors import LabelStudioError
 from .errors import LabelStudioBackendError
 from .existing_project import export_run_tasks
 from .project import call
+from . import unexpected as unknown_classes
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +29,13 @@ _LABEL_ID = re.compile(r"[0-9a-f]{24}")
 _REASON_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?")
 
 
-def download(backend, results) -> dict:
+def download(backend, results, unexpected=None) -> dict:
     """``{field: {return type: {sample id: {label id: Label}}}}`` (and
-    ``{field: {"scalar": {sample id: value}}}``)."""
+    ``{field: {"scalar": {sample id: value}}}``).
+
+    ``unexpected`` is the load's ``unexpected=`` (see :mod:`.unexpected`
+    for labels of classes the run does not list; None keeps them).
+    """
     from ..converters.tasks import RETURN_TYPES
 
     config = results.config
@@ -62,13 +67,18 @@ def download(backend, results) -> dict:
     problems = Counter()
     unloaded = Counter()
     unreadable = {}  # {field: {sample id: label ids | True}}
-    for sample_id, (_, labels, task_problems, unexpected) in list(
+    unknown = unknown_classes.UnknownClasses()
+    for sample_id, (_, labels, task_problems, extra) in list(
         converted.items()
     ):
         converted[sample_id] = True  # only the keys are used later
         for field, by_type in labels.items():
             _add(annotations[field], sample_id, by_type)
-        for name, by_type in unexpected.items():
+        for name, by_type in extra.items():
+            own_type = expected.get(name)
+            if own_type in by_type:
+                # the field's own type, classes the run does not list
+                unknown.add(name, sample_id, own_type, by_type.pop(own_type))
             _route(annotations, expected, name, sample_id, by_type, unloaded)
         for from_name, _, reason in task_problems:
             problems[(from_name, _generic(reason))] += 1
@@ -88,6 +98,14 @@ def download(backend, results) -> dict:
     if kept:
         counts["uploaded labels left as they are (unreadable result)"] = kept
     _log(results, num_tasks, counts, problems, unloaded)
+    unknown_report = unknown_classes.apply(
+        unknown,
+        annotations,
+        unexpected,
+        _add,
+        getattr(results, "_raw_label_fields", None) or (),
+    )
+    unknown_classes.log_report(results.key, unknown_report)
     # For callers that report the load (the operator); private, so never
     # stored with the run
     results._load_report = {
@@ -96,6 +114,10 @@ def download(backend, results) -> dict:
             "%d x %s: %s" % (n, from_name, reason)
             for (from_name, reason), n in problems.most_common()
         ],
+        "unknown_classes": unknown_report,
+        "unknown_classes_details": unknown_classes.summary_lines(
+            unknown_report
+        ),
     }
     return annotations
 
@@ -401,7 +423,7 @@ def _stable_new_ids(task, source, seed, labels, unexpected):
     known = set(
         _LABEL_ID.findall(json.dumps([task.get("data"), source.get("result")]))
     )
-    for group in (labels, unexpected):
+    for group_seed, group in ((seed, labels), (seed + ":u", unexpected)):
         for name, by_type in group.items():
             for return_type, items in by_type.items():
                 if not isinstance(items, dict):
@@ -411,7 +433,8 @@ def _stable_new_ids(task, source, seed, labels, unexpected):
                     if label_id not in known:
                         digest = hashlib.sha1(
                             (
-                                "%s:%s:%s:%d" % (seed, name, return_type, n)
+                                "%s:%s:%s:%d"
+                                % (group_seed, name, return_type, n)
                             ).encode()
                         ).hexdigest()[:24]
                         label.id = digest
@@ -435,13 +458,11 @@ def _add(field_annos, sample_id, by_type):
 
 
 def _route(annotations, expected, name, sample_id, by_type, unloaded):
-    """Puts unexpected labels under a schema field whose expected return
-    type differs, where ``load_annotations(unexpected=...)`` handles them.
-
-    New labels of unknown classes that cannot be routed (every schema
-    field expects their type) stay in their own field rather than being
-    lost; controls that are not in the schema and cannot be routed are
-    counted in ``unloaded``.
+    """Puts labels of controls that are not in the schema under a schema
+    field whose expected return type differs, where FiftyOne's
+    ``load_annotations(unexpected=...)`` handles them by type; those that
+    cannot be routed (every field expects their type) are counted in
+    ``unloaded``.
     """
     for return_type, items in by_type.items():
         if return_type != "scalar" and not items:
@@ -450,9 +471,6 @@ def _route(annotations, expected, name, sample_id, by_type, unloaded):
         target = next(
             (f for f, t in expected.items() if t != return_type), None
         )
-        if target is None and expected.get(name) == return_type:
-            target = name
-            unloaded[(name, return_type, "kept")] += count
         if target is None:
             unloaded[(name, return_type, "lost")] += count
             continue
@@ -487,18 +505,7 @@ def _log(results, num_tasks, counts, problems, unloaded):
             results.key,
             details,
         )
-    kept = {k: n for k, n in unloaded.items() if k[2] == "kept"}
     lost = {k: n for k, n in unloaded.items() if k[2] == "lost"}
-    if kept:
-        logger.warning(
-            "Loaded %s into their own field(s) although their classes are "
-            "not in the run's classes: every field of the schema expects "
-            "this label type, so unexpected= cannot apply to them",
-            "; ".join(
-                "%d new %s of '%s'" % (n, t, name)
-                for (name, t, _), n in kept.items()
-            ),
-        )
     if lost:
         logger.warning(
             "Could not load %s: these Label Studio controls are not in the "

@@ -42,53 +42,56 @@ def conversion_keys(fields: dict) -> dict:
     return keys
 
 
-def convert_tasks(tasks, matched, schema, fields, annotator_id) -> tuple:
-    """``(values, id_map, counts, problems)``: ``values`` is ``{field:
-    {sample id: label or value}}``; ``id_map`` as a run's."""
+def convert_tasks(
+    tasks, matched, schema, fields, annotator_id, unexpected="keep"
+) -> tuple:
+    """``(values, id_map, counts, problems, unknown)``: ``values`` is
+    ``{field: {sample id: label or value}}``; ``id_map`` as a run's;
+    ``unknown`` reports labels whose class the project's config does not
+    list (:mod:`.unexpected`: ``{field: {"action", "classes"}}``, plus
+    ``"labels"`` when returned). A kept class is added to the field's
+    classes in ``schema`` before converting, so that the labels get the
+    ids a later load of the registered run gives them."""
     from ..converters.tasks import RETURN_TYPES, task_to_labels
-    from .download import _pick_annotation, _stable_new_ids, _stamp
+    from .download import _stable_new_ids, _stamp
 
     keys = conversion_keys(fields)
+    chosen = _chosen_annotations(tasks, matched, annotator_id, _stamp)
+    unknown = _decide_unknown(chosen, schema, fields, unexpected)
     conv_schema = {
         keys[c]: {k: v for k, v in schema[c].items() if k != "image_key"}
         for c in fields
     }
     values = {f: {} for f in fields.values()}
     id_map = {f: {} for f in fields.values()}
-    stamps = {}
-    counts = Counter(loaded=0, unannotated=0)
+    counts = Counter(loaded=0, unannotated=len(chosen.pop(None, ())))
     problems = Counter()
-    for task in tasks:
-        sample_id = matched.get(task.get("id"))
-        if sample_id is None:
-            continue
-        annotation = _pick_annotation(task, annotator_id)
-        if annotation is None:
-            counts["unannotated"] += 1
-            continue
-        if sample_id in stamps and stamps[sample_id] >= _stamp(annotation):
-            continue  # another task of this sample has a later annotation
-        stamps[sample_id] = _stamp(annotation)
+    for sample_id, (task, annotation) in chosen.items():
         results = [
             dict(r, from_name=keys[r["from_name"]])
             for r in annotation.get("result") or []
             if isinstance(r, dict) and r.get("from_name") in keys
         ]
-        labels, task_problems, unexpected = task_to_labels(
+        labels, task_problems, unexpected_labels = task_to_labels(
             task.get("data"), results, conv_schema
         )
         # the ids a later load of a registered run gives the same labels
         seed = "%s:a%s" % (task.get("id"), annotation.get("id"))
-        _stable_new_ids(task, annotation, seed, labels, unexpected)
+        _stable_new_ids(task, annotation, seed, labels, unexpected_labels)
         for name, _, reason in task_problems:
             problems[(name, reason)] += 1
         counts["loaded"] += 1
         for control, field in fields.items():
             info = schema[control]
+            return_type = RETURN_TYPES[info["type"]]
             by_type = labels.get(keys[control]) or {}
-            value, ids = _value(info, by_type.get(RETURN_TYPES[info["type"]]))
-            values[field].pop(sample_id, None)
-            id_map[field].pop(sample_id, None)
+            extra = (unexpected_labels.get(keys[control]) or {}).get(
+                return_type
+            )
+            if extra is not None and field in unknown:
+                returned = unknown[field].setdefault("labels", {})
+                returned[sample_id] = extra
+            value, ids = _value(info, by_type.get(return_type))
             if value is None:
                 continue
             values[field][sample_id] = value
@@ -96,7 +99,85 @@ def convert_tasks(tasks, matched, schema, fields, annotator_id) -> tuple:
             counts["labels:" + field] += (
                 len(ids) if isinstance(ids, list) else 1
             )
-    return values, id_map, counts, problems
+    for entry in unknown.values():
+        if entry["action"] != "return":
+            entry.pop("labels", None)
+    return values, id_map, counts, problems, unknown
+
+
+def _chosen_annotations(tasks, matched, annotator_id, stamp) -> dict:
+    """``{sample id: (task, annotation)}`` (the latest annotation of the
+    sample's tasks), and under None the unannotated matched tasks."""
+    from .download import _pick_annotation
+
+    chosen, unannotated = {}, []
+    for task in tasks:
+        sample_id = matched.get(task.get("id"))
+        if sample_id is None:
+            continue
+        annotation = _pick_annotation(task, annotator_id)
+        if annotation is None:
+            unannotated.append(task.get("id"))
+            continue
+        previous = chosen.get(sample_id)
+        if previous is not None and stamp(previous[1]) >= stamp(annotation):
+            continue  # another task of this sample has a later annotation
+        chosen[sample_id] = (task, annotation)
+    chosen[None] = unannotated
+    return chosen
+
+
+def _decide_unknown(chosen, schema, fields, unexpected) -> dict:
+    """Finds the classes the chosen annotations use that a control's
+    config does not list and applies ``unexpected=`` per field (kept
+    classes are added to ``schema``)."""
+    from collections import defaultdict
+
+    from .unexpected import decide
+
+    found = defaultdict(Counter)
+    for sample_id, entry in chosen.items():
+        if sample_id is None:
+            continue
+        for result in entry[1].get("result") or []:
+            control = (
+                result.get("from_name") if isinstance(result, dict) else None
+            )
+            if control not in fields:
+                continue
+            known = set(schema[control].get("classes") or [])
+            if not known or schema[control]["type"] == "scalar":
+                continue
+            for cls in _result_classes(result):
+                if cls not in known:
+                    found[fields[control]][cls] += 1
+    report = {}
+    for control, field in fields.items():
+        classes = found.get(field)
+        if not classes:
+            continue
+        action = decide(unexpected, field, schema[control]["type"], classes)
+        report[field] = {"action": action, "classes": dict(classes)}
+        if action == "keep":
+            schema[control]["classes"] = list(
+                schema[control]["classes"]
+            ) + sorted(classes)
+    return report
+
+
+def _result_classes(result) -> list:
+    """The class names a Label Studio result carries (``*labels`` and
+    ``choices`` values)."""
+    value = result.get("value")
+    if not isinstance(value, dict):
+        return []
+    out = []
+    for key, items in value.items():
+        if (key.endswith("labels") or key == "choices") and isinstance(
+            items, list
+        ):
+            out.extend(x for x in items if isinstance(x, str))
+    return out
 
 
 def _value(info, items):

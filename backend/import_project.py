@@ -179,6 +179,7 @@ def import_project(
     label_types=None,
     anno_key=None,
     overwrite: bool = False,
+    unexpected="keep",
 ) -> dict:
     """Imports Label Studio project ``project_id``'s annotations.
 
@@ -197,11 +198,20 @@ def import_project(
         label_types (None): ``{control: FiftyOne label type}`` overrides
         anno_key (None): also register the import as this annotation run
         overwrite (False): allow writing into fields that exist
+        unexpected ("keep"): labels whose class the project's config does
+            not list (Label Studio stores any label value): ``"keep"``
+            imports them and adds their classes to the field's classes,
+            ``"ignore"`` skips them, ``"return"`` leaves them out of the
+            dataset and returns them in the report's ``unknown_classes``,
+            ``"prompt"`` asks per field on a terminal (else keeps)
 
     Returns:
         a report dict: ``fields``, ``tasks``, ``matched``, ``loaded``,
         ``unannotated``, ``unmatched``, ``ambiguous``, ``labels``,
-        ``skipped_controls``, ``skipped_results``, ``problems``
+        ``skipped_controls``, ``skipped_results``, ``problems``,
+        ``unknown_classes`` (``{field: {"action", "classes": {class:
+        count}}}``, with ``"labels"`` ``{sample id: {label id: label}}``
+        when returned)
     """
     from ..client import LabelStudioClient
     from ..client.errors import LabelStudioNotFoundError
@@ -233,8 +243,8 @@ def import_project(
     tasks = client.export_tasks(int(project_id))
     matched, unmatched, ambiguous = match_tasks(tasks, samples, schema, match)
     annotator_id = _annotator_id(client, annotator)
-    values, id_map, counts, problems = convert_tasks(
-        tasks, matched, schema, fields, annotator_id
+    values, id_map, counts, problems, unknown = convert_tasks(
+        tasks, matched, schema, fields, annotator_id, unexpected
     )
     write_fields(dataset, schema, fields, values)
     if anno_key is not None:
@@ -262,6 +272,7 @@ def import_project(
         "labels": {f: counts.get("labels:" + f, 0) for f in fields.values()},
         "skipped_controls": skipped,
         "skipped_results": sum(problems.values()),
+        "unknown_classes": unknown,
         "problems": [
             "%d x %s: %s" % (n, name, reason)
             for (name, reason), n in problems.most_common()
@@ -357,6 +368,18 @@ def _log(report):
     if report["skipped_controls"]:
         logger.warning(
             "Controls not imported: %s", _describe(report["skipped_controls"])
+        )
+    for field, entry in report["unknown_classes"].items():
+        logger.warning(
+            "%s: %s label(s) of classes not in the project's config (%s) %s",
+            field,
+            sum(entry["classes"].values()),
+            ", ".join(sorted(entry["classes"])),
+            {
+                "keep": "imported; the classes were added to the field's",
+                "ignore": "skipped (unexpected='ignore')",
+                "return": "returned in the report, not imported",
+            }[entry["action"]],
         )
     if report["skipped_results"]:
         logger.warning(

@@ -217,8 +217,10 @@ def build_video_tasks(samples, plan, media_urls, config):
 # -- download -----------------------------------------------------------
 
 
-def download_video(backend, results) -> dict:
-    """FiftyOne's ``download_annotations`` answer for a video run."""
+def download_video(backend, results, unexpected=None) -> dict:
+    """FiftyOne's ``download_annotations`` answer for a video run
+    (``unexpected`` as for images; video labels of unknown classes load
+    into their field)."""
     from ..converters.video_tasks import (
         RETURN_TYPES,
         is_frame_field,
@@ -231,14 +233,18 @@ def download_video(backend, results) -> dict:
         _log,
         task_read_error,
     )
+    from .existing_project import export_run_tasks
     from .project import call
 
     config = results.config
     schema = config.label_schema
+    # the run's own tasks (a project can hold other runs' tasks);
     # annotations only: no prediction objects
     tasks = call(
         results,
-        lambda c, pid: c.export_tasks(pid, predictions=False, stream=True),
+        lambda c, pid: export_run_tasks(
+            c, results, predictions=False, stream=True
+        ),
     )
     annotator_id = _annotator_id(results, config.pop_annotator())
     chosen, counts, num_tasks = _choose_tasks(results, tasks, annotator_id)
@@ -275,10 +281,13 @@ def download_video(backend, results) -> dict:
                     out = annotations[field].setdefault(return_type, {})
                     out[sample_id] = value
 
-    # uploaded labels with nothing to come back from stay as they are
+    # uploaded labels with nothing to come back from stay as they are,
+    # except in per-annotator fields (annotators.py): those hold only what
+    # that person annotated
+    only_annotated = getattr(config, "_only_annotated", False)
     for field in schema:
         for sample_id in results.id_map.get(field) or {}:
-            if sample_id not in chosen:
+            if sample_id not in chosen and not only_annotated:
                 keep.setdefault(field, {})[sample_id] = None
     kept = _keep_current(results, annotations, keep, RETURN_TYPES)
     if kept:

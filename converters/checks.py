@@ -53,7 +53,8 @@ def flat_classes(info) -> list:
 def check_classes(
     labels, info, sent, results, unexpected, field, problems, return_type
 ) -> list:
-    """Moves NEW labels of unknown classes to ``unexpected``."""
+    """Moves NEW labels of unknown classes to ``unexpected`` (uploaded
+    labels keep their class, reported)."""
     classes = set(flat_classes(info))
     if not classes or info["type"] == "segmentation":
         return labels
@@ -73,12 +74,7 @@ def check_classes(
             )
             kept.append(label)
             continue
-        report(
-            problems,
-            stub,
-            "class %r is not in the schema's classes "
-            "(returned as unexpected)" % cls,
-        )
+        # not a problem: the load's unexpected= decides (backend)
         bucket = unexpected.setdefault(field, {}).setdefault(return_type, {})
         bucket[label.id] = label
     return kept
@@ -90,16 +86,7 @@ def check_scalar(value, info, results, unexpected, field, problems):
         return value
     if str(value) in classes:
         return value
-    stub = {
-        "from_name": control_name(field),
-        "id": results[0].get("id") if results else None,
-    }
-    report(
-        problems,
-        stub,
-        "value %r is not in the schema's classes "
-        "(returned as unexpected)" % (value,),
-    )
+    # not a problem: the load's unexpected= decides (backend)
     unexpected.setdefault(field, {})["scalar"] = value
     return None
 

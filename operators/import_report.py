@@ -44,6 +44,19 @@ def run_import(ctx, imp, report) -> dict:
         ],
         "skipped_results": out["skipped_results"],
         "problems": list(out["problems"]),
+        "unknown_classes": [
+            "%s: %s (%s)"
+            % (
+                field,
+                ", ".join(
+                    "%r x%d" % kv for kv in sorted(e["classes"].items())
+                ),
+                {"keep": "imported, classes added"}.get(
+                    e["action"], e["action"]
+                ),
+            )
+            for field, e in sorted(out["unknown_classes"].items())
+        ],
         "delegated": bool(ctx.delegated),
     }
 
@@ -71,6 +84,12 @@ def outputs(result) -> types.Property:
     if result.get("skipped_results"):
         shown.int("skipped_results", label="Results that did not load")
         shown.list("problems", types.String(), label="Why")
+    if result.get("unknown_classes"):
+        shown.list(
+            "unknown_classes",
+            types.String(),
+            label="Classes not in the project's config",
+        )
     if result.get("anno_key"):
         shown.str("anno_key", label="Registered as annotation run")
     return types.Property(

@@ -11,8 +11,13 @@ from . import execution, forms, label_form, runs
 from .load_work import EVERY_ANNOTATOR, LATEST, load as _load
 
 UNEXPECTED = [
-    ("keep", "Keep", "Store them in new fields named after the run"),
-    ("ignore", "Ignore", "Drop them"),
+    (
+        "keep",
+        "Keep",
+        "Classes not in the run's classes stay in their field; labels of "
+        "other controls go to fields named after their type",
+    ),
+    ("ignore", "Ignore", "Skip them (counted in the summary)"),
 ]
 # Label class a run's label type is stored as
 _CLS_OF_TYPE = {
@@ -195,7 +200,7 @@ def build_load(ctx, inputs) -> Load:
         choices.values(),
         default="keep",
         required=False,
-        label="Labels of an unexpected type",
+        label="Unexpected labels (unknown classes or controls)",
         view=choices,
     )
     load.unexpected = ctx.params.get("unexpected") or "keep"
@@ -332,5 +337,11 @@ def _outputs(result) -> types.Property:
         )
         outputs.list(
             "skipped_details", types.String(), label="Why (count x control)"
+        )
+    if result.get("unknown_classes"):
+        outputs.list(
+            "unknown_classes",
+            types.String(),
+            label="Labels of classes not in the run's classes",
         )
     return forms.titled(outputs, "Annotations loaded")

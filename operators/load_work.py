@@ -74,6 +74,7 @@ def _load_fields(dataset, load, report) -> dict:
         ],
         "skipped_results": skipped.get("skipped_results", 0),
         "skipped_details": skipped.get("skipped_details", []),
+        "unknown_classes": skipped.get("unknown_classes_details", []),
     }
 
 

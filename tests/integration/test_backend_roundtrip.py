@@ -451,13 +451,20 @@ def test_unexpected_labels_go_through_unexpected(
 
     returned = load_with(dataset, "unx", unexpected="return")
     assert [d.label for d in dataset.first().gt.detections] == ["cat"]
+    # a control the schema lacks: by type, through FiftyOne's unexpected=
     extra = returned["scene"]["detections"][s0.id]
-    assert sorted(d.label for d in extra.values()) == ["car", "zebra"]
+    assert sorted(d.label for d in extra.values()) == ["car"]
     assert "not in the schema" in caplog.text
+    # a class the run lacks: returned under the field itself
+    extra = returned["gt"]["unknown_classes"][s0.id]
+    assert sorted(d.label for d in extra.values()) == ["zebra"]
 
     load_with(dataset, "unx", unexpected="keep")
     assert sorted(d.label for d in dataset.first().detections.detections) == [
-        "car",
+        "car"
+    ]
+    assert sorted(d.label for d in dataset.first().gt.detections) == [
+        "cat",
         "zebra",
     ]
     before = snapshot(dataset, ["gt", "scene", "detections"])
@@ -465,7 +472,7 @@ def test_unexpected_labels_go_through_unexpected(
     assert snapshot(dataset, ["gt", "scene", "detections"]) == before
 
 
-def test_unknown_class_with_one_field_is_kept_and_warned(
+def test_unknown_class_with_one_field_follows_unexpected(
     dataset,
     sample_images,
     ls_server,
@@ -474,8 +481,9 @@ def test_unknown_class_with_one_field_is_kept_and_warned(
     load_with,
     caplog,
 ):
-    """With one field nothing can carry them through unexpected=; new
-    labels of unknown classes are loaded (not lost) with a warning."""
+    """With one field, new labels of unknown classes follow unexpected=
+    all the same; an unknown control that no field can carry is named in
+    a warning."""
     (s0,) = add_images(dataset, sample_images, 1)
     results = annotate_run(
         dataset,
@@ -511,6 +519,8 @@ def test_unknown_class_with_one_field_is_kept_and_warned(
         ],
     )
     load_with(dataset, "one", unexpected="ignore")
-    assert [d.label for d in dataset.first().gt.detections] == ["zebra"]
-    assert "1 new detections of 'gt'" in caplog.text
+    assert dataset.first().gt is None
+    assert "'zebra' x1" in caplog.text
     assert "1 detections from control 'nowhere'" in caplog.text
+    load_with(dataset, "one", unexpected="keep")
+    assert [d.label for d in dataset.first().gt.detections] == ["zebra"]

@@ -161,9 +161,10 @@ def _bad_annotations(dataset, results, ls_server):
             },
             size,
         ),
-        box("bad_class", size, label="zebra"),
     ]
-    post_annotation(ls_server, tasks[s0], good + bad)
+    # not bad: a class the run does not list follows unexpected=
+    unknown_class = [box("bad_class", size, label="zebra")]
+    post_annotation(ls_server, tasks[s0], good + bad + unknown_class)
     more_bad = [
         region("n2", "count", "number", {"number": "seven"}),
         # (the server answers 500 to a result that is not an object)
@@ -219,6 +220,7 @@ def test_bad_results_are_skipped_and_counted(run, ls_server, caplog):
     assert _skipped_in_warning(caplog) == num_bad, caplog.text
     # the unknown control and the unknown class are named
     assert "no_such_control" in caplog.text
+    assert "'zebra' x1" in caplog.text
     assert "zebra" not in dataset.distinct("gt.detections.label")
 
 
@@ -230,6 +232,7 @@ def test_bad_results_in_the_load_operator_output(run, ls_server):
     _assert_good_loaded(dataset, s0, s1, mask)
     assert out["skipped_results"] == num_bad, out
     assert out["skipped_details"], out
+    assert out["unknown_classes"] == ["gt: 1 label(s) ('zebra' x1) skipped"]
 
 
 def test_loading_bad_results_twice_changes_nothing(run, ls_server):

@@ -1,0 +1,196 @@
+"""What a load does with labels whose class is not in the run's classes.
+
+Label Studio does not enforce a project's labeling config: an annotation
+can hold a region of the run's control with any label value. Such labels
+are the field's own type, so FiftyOne's ``unexpected=`` (which decides by
+label *type*) cannot see them; this module applies its documented meaning
+to them instead:
+
+- ``"keep"``: merged into the run's field beside the other labels, and
+  reported (class names and counts) in the load summary.
+- ``"ignore"``: not merged; counted in the summary.
+- ``"return"``: not merged; returned by the load under
+  ``{field: {UNKNOWN_CLASSES_KEY: {sample id: {label id: label}}}}``.
+- ``"prompt"``: asks once per field when a terminal is attached (keep in
+  the field or skip); without a terminal it keeps them (never blocks a
+  delegated run, never loses an annotator's work) and says so.
+
+Labels of the run's classes always load, whatever sits beside them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_CLASSES_KEY = "unknown_classes"
+
+
+@dataclass
+class UnknownClasses:
+    """Unknown-class labels of one load, per schema field."""
+
+    # {field: {sample id: {label id: label}}}
+    labels: dict = field(default_factory=dict)
+    # {field: Counter(class name)}
+    classes: dict = field(default_factory=dict)
+
+    # {field: return type}
+    types: dict = field(default_factory=dict)
+
+    def add(
+        self, field_name: str, sample_id: str, return_type: str, items
+    ) -> None:
+        """``items``: ``{label id: label}``, or a scalar value."""
+        if return_type == "scalar":
+            if items is None:
+                return
+            self.labels.setdefault(field_name, {})[sample_id] = items
+            values = [items]
+        else:
+            if not items:
+                return
+            per_sample = self.labels.setdefault(field_name, {})
+            per_sample.setdefault(sample_id, {}).update(items)
+            values = [_class_of(x) for x in items.values()]
+        self.types[field_name] = return_type
+        counts = self.classes.setdefault(field_name, Counter())
+        counts.update(str(v) for v in values)
+
+
+def caller_unexpected():
+    """The ``unexpected=`` of the FiftyOne ``load_annotations`` call that
+    is downloading, or None when it cannot be read.
+
+    FiftyOne's contract does not pass it to ``download_annotations``; it
+    is the argument of the public ``fiftyone.utils.annotations.
+    load_annotations`` frame below us. None (not found, e.g. another
+    caller) means "keep": nothing is lost.
+    """
+    try:
+        import fiftyone.utils.annotations as foua
+
+        code = foua.load_annotations.__code__
+    except (ImportError, AttributeError):
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code:
+            return frame.f_locals.get("unexpected")
+        frame = frame.f_back
+    return None
+
+
+def decide(unexpected, field_name: str, return_type: str, found) -> str:
+    """``"keep"``, ``"ignore"`` or ``"return"`` for one field's labels of
+    unknown classes, given the load's ``unexpected=``."""
+    if unexpected in ("keep", "ignore", "return"):
+        return unexpected
+    if unexpected is None:
+        return "keep"
+    if unexpected == "prompt":
+        return _prompt(field_name, found)
+    # FiftyOne's undocumented forms name label types (a dict maps them to
+    # fields, a list keeps them): a same-type label can only stay in its
+    # field or be skipped
+    if isinstance(unexpected, (dict, list, tuple, set)):
+        return "keep" if return_type in unexpected else "ignore"
+    return "ignore"
+
+
+def _prompt(field_name: str, found) -> str:
+    if not _has_terminal():
+        logger.warning(
+            "unexpected='prompt' without a terminal: keeping %s in '%s' "
+            "(pass unexpected='ignore' or 'return' to leave them out)",
+            _describe(found),
+            field_name,
+        )
+        return "keep"
+    answer = input(
+        "Found %s in field '%s' (classes not in the run's classes).\n"
+        "Keep them in '%s'? [y/N] "
+        % (_describe(found), field_name, field_name)
+    )
+    return "keep" if answer.strip().lower() in ("y", "yes") else "ignore"
+
+
+def apply(
+    unknown: UnknownClasses,
+    annotations: dict,
+    unexpected,
+    add,
+    raw_fields=(),
+) -> dict:
+    """Puts unknown-class labels where ``unexpected`` says; returns the report
+    ``{field: {"action": ..., "classes": {class: count}}}``."""
+    report = {}
+    for field_name, per_sample in unknown.labels.items():
+        found = unknown.classes[field_name]
+        return_type = unknown.types[field_name]
+        action = decide(unexpected, field_name, return_type, found)
+        if action == "keep":
+            raw = field_name in raw_fields and return_type != "scalar"
+            for sample_id, items in per_sample.items():
+                if raw:  # the bulk merge takes raw documents
+                    items = {k: dict(x.to_mongo()) for k, x in items.items()}
+                add(annotations[field_name], sample_id, {return_type: items})
+        elif action == "return":
+            annotations[field_name][UNKNOWN_CLASSES_KEY] = per_sample
+        report[field_name] = {"action": action, "classes": dict(found)}
+    return report
+
+
+def log_report(anno_key: str, report: dict) -> None:
+    verbs = {
+        "keep": "kept in the field",
+        "ignore": "skipped (unexpected='ignore')",
+        "return": "returned, not merged (unexpected='return')",
+    }
+    for field_name, entry in report.items():
+        logger.warning(
+            "Run '%s', field '%s': %s of classes not in the run's classes "
+            "%s",
+            anno_key,
+            field_name,
+            _describe(Counter(entry["classes"])),
+            verbs[entry["action"]],
+        )
+
+
+def summary_lines(report: dict) -> list:
+    """One line per field, for the App's load summary."""
+    return [
+        "%s: %s %s"
+        % (
+            field_name,
+            _describe(Counter(entry["classes"])),
+            {"keep": "kept", "ignore": "skipped", "return": "returned"}[
+                entry["action"]
+            ],
+        )
+        for field_name, entry in report.items()
+    ]
+
+
+def _describe(found: Counter) -> str:
+    total = sum(found.values())
+    names = ", ".join("%r x%d" % (c, n) for c, n in found.most_common())
+    return "%d label(s) (%s)" % (total, names)
+
+
+def _class_of(label) -> str:
+    if isinstance(label, dict):  # a raw document
+        return str(label.get("label"))
+    return str(getattr(label, "label", None))
+
+
+def _has_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
