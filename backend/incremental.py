@@ -27,6 +27,7 @@ is older than the position (database restored from a backup, clock reset).
 
 import datetime as dt
 import json
+import sys
 from typing import Iterable, Iterator, Optional
 
 MARGIN = dt.timedelta(seconds=60)
@@ -72,12 +73,52 @@ class ReadPlan:
             yield task
 
 
-def signature(results, annotator, dest_field) -> str:
+_UNKNOWN = "<unknown>"
+
+
+def signature(annotator, results, unexpected) -> str:
     """The load options an incremental load must share with the load that
-    recorded the position."""
+    recorded the position: the annotator, the destination field(s) and
+    ``unexpected=`` (they decide what the unchanged tasks' samples hold)."""
+    dest_field = getattr(results, "_dest_field", _UNKNOWN)
+    if dest_field == _UNKNOWN:
+        dest_field = _caller_dest_field()
     return json.dumps(
-        {"annotator": annotator, "dest_field": dest_field}, sort_keys=True
+        {
+            "annotator": annotator,
+            "dest_field": dest_field,
+            "unexpected": unexpected,
+        },
+        sort_keys=True,
+        default=repr,
     )
+
+
+def _caller_dest_field():
+    """``dest_field`` of the FiftyOne ``load_annotations`` call below us
+    (FiftyOne's contract does not pass it to ``download_annotations``;
+    see unexpected.caller_unexpected). Not found: unknown, which never
+    matches a recorded position, so the load reads everything."""
+    try:
+        import fiftyone.utils.annotations as foua
+
+        code = foua.load_annotations.__code__
+    except (ImportError, AttributeError):
+        return _UNKNOWN
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code:
+            return frame.f_locals.get("dest_field")
+        frame = frame.f_back
+    return _UNKNOWN
+
+
+def read_samples(results, read_plan, converted) -> set:
+    """Sample ids of the tasks an incremental load read."""
+    task_map = results.task_map or {}
+    samples = {task_map[t] for t in read_plan.ids if t in task_map}
+    samples.update(converted)
+    return samples
 
 
 def supported(results) -> bool:
@@ -105,7 +146,7 @@ def plan(client, results, full: bool, sig: str) -> ReadPlan:
         or position.get("url") != results.config.url
     ):
         return ReadPlan(None, "full read (other server or project)", sig)
-    if position.get("signature") != sig:
+    if _UNKNOWN in sig or position.get("signature") != sig:
         return ReadPlan(
             None, "full read (other annotator or destination field)", sig
         )
