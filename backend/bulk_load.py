@@ -53,6 +53,7 @@ def load_annotations(
     }
     # part of the load options an incremental load must share
     results._dest_field = dest_field
+    results._full_requested = bool(kwargs.get("full"))
     try:
         annotations = results.backend.download_annotations(
             results, unexpected=unexpected
@@ -60,6 +61,7 @@ def load_annotations(
     finally:
         results._raw_label_fields = None
         del results._dest_field
+        del results._full_requested
     returned = defaultdict(dict)
 
     for field, label_info in schema.items():

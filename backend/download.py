@@ -40,7 +40,7 @@ def download(backend, results, unexpected=None) -> dict:
 
     config = results.config
     schema = config.label_schema
-    full = config.pop_full()
+    full = incremental.full_requested(results)
     annotator = config.pop_annotator()
     signature = incremental.signature(annotator, results, unexpected)
     try:

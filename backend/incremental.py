@@ -113,6 +113,27 @@ def _caller_dest_field():
     return _UNKNOWN
 
 
+def full_requested(results) -> bool:
+    """``full=True`` given to this load. FiftyOne hands load kwargs to the
+    config only when the run's results are not cached in the session, so
+    they are also read from our ``load_annotations`` (``results.
+    _full_requested``) or FiftyOne's call frame."""
+    if results.config.pop_full() or getattr(results, "_full_requested", 0):
+        return True
+    try:
+        import fiftyone.utils.annotations as foua
+
+        code = foua.load_annotations.__code__
+    except (ImportError, AttributeError):
+        return False
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code:
+            return bool((frame.f_locals.get("kwargs") or {}).get("full"))
+        frame = frame.f_back
+    return False
+
+
 def read_samples(results, read_plan, converted) -> set:
     """Sample ids of the tasks an incremental load read."""
     task_map = results.task_map or {}
