@@ -363,7 +363,10 @@ def _stop_pg(data_dir):
     except (OSError, ValueError, KeyError):
         return
     pg_server.stop(path, remove=True)
-    os.remove(pg_file)
+    try:
+        os.remove(pg_file)
+    except FileNotFoundError:  # stopped concurrently
+        pass
 
 
 def stop(data_dir, timeout=15):
