@@ -51,12 +51,17 @@ def load_annotations(
             dataset, results, targets[field], info.get("type")
         )
     }
+    # part of the load options an incremental load must share
+    results._dest_field = dest_field
+    results._full_requested = bool(kwargs.get("full"))
     try:
         annotations = results.backend.download_annotations(
             results, unexpected=unexpected
         )
     finally:
         results._raw_label_fields = None
+        del results._dest_field
+        del results._full_requested
     returned = defaultdict(dict)
 
     for field, label_info in schema.items():

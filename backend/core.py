@@ -148,12 +148,15 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self._progress = value
 
     def load_credentials(
-        self, url=None, api_key=None, annotator=None, **kwargs
+        self, url=None, api_key=None, annotator=None, full=None, **kwargs
     ):
         """Takes what ``load_annotation_results(anno_key, **kwargs)`` (and
         so ``load_annotations``) passes: ``url``, ``api_key``, and
-        ``annotator`` for the next download only; ``timeout`` (seconds per
-        request) too."""
+        ``annotator`` and ``full`` (re-read every task instead of those
+        changed since the last load) for the next download only;
+        ``timeout`` (seconds per request) too."""
+        if full is not None:
+            self._next_full = bool(full)
         if url is not None:
             self.url = credentials.resolve_url(url, self.name)
         if api_key is not None:
@@ -164,6 +167,12 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             self._progress = kwargs.pop("progress")
         if kwargs.get("timeout") is not None:
             self.timeout = kwargs.pop("timeout")
+
+    def pop_full(self) -> bool:
+        """Whether the next download must re-read every task."""
+        full = bool(getattr(self, "_next_full", False))
+        self._next_full = False
+        return full
 
     def pop_annotator(self):
         """The annotator whose annotations the next download loads: one
@@ -292,6 +301,21 @@ class LabelStudioBackend(foua.AnnotationBackend):
         declare_geometry_attributes(results, annotations)
         return annotations
 
+    @classmethod
+    def save_run_results(
+        cls, samples, key, run_results, overwrite=True, cache=True
+    ):
+        # After a load's merge (FiftyOne's and bulk_load both save the run
+        # last): the id_map narrowed for an incremental merge is widened
+        # back and the new load position recorded, both only on success
+        if run_results is not None:
+            from .incremental import commit
+
+            commit(run_results)
+        super().save_run_results(
+            samples, key, run_results, overwrite=overwrite, cache=cache
+        )
+
     def rename(self, samples, key, new_key):
         """Keeps the Label Studio project's description in step with the
         run key (the title is the user's ``project_name``)."""
@@ -355,6 +379,9 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             the run (cleanup deletes it), ``"existing"`` (the run added
             tasks to it; cleanup deletes those) or ``"imported"``
             (registered by ``import_project``; cleanup deletes nothing)
+        load_position (None): where the last load got to (newest task
+            ``updated_at`` read, load options, server and project), for
+            incremental loads
     """
 
     def __init__(
@@ -372,6 +399,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         media_mode=None,
         label_config_hash=None,
         origin="created",
+        load_position=None,
         backend=None,
     ):
         super().__init__(samples, config, anno_key, id_map, backend=backend)
@@ -384,6 +412,8 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         self.media_mode = media_mode
         self.label_config_hash = label_config_hash
         self.origin = origin or "created"
+        # Where the last load got to (backend/incremental.py)
+        self.load_position = load_position
 
     @property
     def cls(self):
@@ -461,4 +491,5 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             media_mode=d.get("media_mode"),
             label_config_hash=d.get("label_config_hash"),
             origin=d.get("origin"),
+            load_position=d.get("load_position"),
         )

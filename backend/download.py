@@ -19,7 +19,7 @@ import fiftyone.core.utils as fou
 from .. import constants
 from ..client.errors import LabelStudioError
 from .errors import LabelStudioBackendError
-from .existing_project import export_run_tasks
+from . import incremental
 from .project import call
 from . import unexpected as unknown_classes
 
@@ -40,17 +40,20 @@ def download(backend, results, unexpected=None) -> dict:
 
     config = results.config
     schema = config.label_schema
+    full = incremental.full_requested(results)
+    annotator = config.pop_annotator()
+    signature = incremental.signature(annotator, results, unexpected)
     try:
         # the load reads annotations only: no prediction objects; tasks
         # are parsed one at a time and converted at once, so neither the
-        # parsed export nor the chosen task JSON is ever held whole
-        tasks = call(
+        # parsed export nor the chosen task JSON is ever held whole; only
+        # the tasks changed since the last load unless that cannot be
+        # trusted (incremental.py)
+        read_plan, tasks = call(
             results,
-            lambda c, pid: export_run_tasks(
-                c, results, predictions=False, stream=True
-            ),
+            lambda c, pid: _read_tasks(c, results, full, signature),
         )
-        annotator_id = _annotator_id(results, config.pop_annotator())
+        annotator_id = _annotator_id(results, annotator)
         converted, counts, num_tasks = _convert_tasks(
             results, tasks, annotator_id, schema
         )
@@ -62,6 +65,11 @@ def download(backend, results, unexpected=None) -> dict:
             "Label Studio answers" % (results.key, e, results.key)
         ) from None
 
+    if read_plan.incremental:
+        # only the samples read are merged (the others keep their labels)
+        incremental.narrow_id_map(
+            results, incremental.read_samples(results, read_plan, converted)
+        )
     expected = {f: RETURN_TYPES[i["type"]] for f, i in schema.items()}
     annotations = {field: {} for field in schema}
     problems = Counter()
@@ -121,7 +129,17 @@ def download(backend, results, unexpected=None) -> dict:
             unknown_report
         ),
     }
+    incremental.record(results, read_plan)
+    results._load_report.update(results._load_changes)
     return annotations
+
+
+def _read_tasks(client, results, full, signature):
+    read_plan = incremental.plan(client, results, full, signature)
+    tasks = incremental.read(
+        client, results, read_plan, predictions=False, stream=True
+    )
+    return read_plan, tasks
 
 
 def task_read_error(

@@ -3,7 +3,7 @@
 from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
-from . import auth, cloud_storage, exports, storage, uploads
+from . import auth, changes, cloud_storage, exports, storage, uploads
 from . import tasks as task_ops
 from .errors import LabelStudioConnectionError, LabelStudioNotFoundError
 from .transport import Transport
@@ -191,6 +191,23 @@ class LabelStudioClient:
         return exports.export_tasks(
             self._transport, project_id, ids, predictions, stream
         )
+
+    def changed_tasks(
+        self, project_id: int, since: Optional[str]
+    ) -> Iterable[tuple]:
+        """``(task id, updated_at)`` of tasks updated at/after ``since``
+        (see changes.changed_tasks)."""
+        return changes.changed_tasks(self._transport, project_id, since)
+
+    def latest_update(self, project_id: int) -> Optional[str]:
+        """The newest task ``updated_at`` of the project."""
+        return changes.latest_update(self._transport, project_id)
+
+    def snapshot_tasks(
+        self, project_id: int, since: Optional[str] = None
+    ) -> Iterable[dict]:
+        """Tasks through an export snapshot, parsed one at a time."""
+        return changes.snapshot_tasks(self._transport, project_id, since)
 
     def task_count(self, project_id: int) -> int:
         return task_ops.task_count(self._transport, project_id)

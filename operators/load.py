@@ -46,6 +46,7 @@ class Load:
     unexpected: str = "keep"
     annotator: str = None
     cleanup: bool = False
+    full: bool = False
     credentials: runs.Credentials = field(default=None, repr=False)
 
 
@@ -101,11 +102,13 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
         cleanup=False,
         delegate=False,
         delegation_target=None,
+        full=False,
     ):
         """Loads a run from Python; ``dest_field`` maps run fields to the
         fields to write (default: the same fields). ``annotator``: one
         person's annotations (e-mail or username), or ``"*"`` for every
-        annotator into fields of their own."""
+        annotator into fields of their own. ``full``: re-read every task
+        (by default only those changed since the last load)."""
         if annotator == "*":
             annotator = EVERY_ANNOTATOR
         params = dict(
@@ -113,6 +116,7 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
             unexpected=unexpected,
             annotator=annotator or LATEST,
             cleanup=cleanup,
+            full=full,
         )
         for name, dest in (dest_field or {}).items():
             params[_dest_param(name)] = dest
@@ -214,6 +218,16 @@ def build_load(ctx, inputs) -> Load:
         view=types.CheckboxView(),
     )
     load.cleanup = bool(ctx.params.get("cleanup", False))
+
+    inputs.bool(
+        "full",
+        default=False,
+        label="Re-read every task",
+        description="By default only the tasks changed in Label Studio "
+        "since the last load are read and merged",
+        view=types.CheckboxView(),
+    )
+    load.full = bool(ctx.params.get("full", False))
     load.ok = bool(ok)
     return load
 
@@ -330,6 +344,16 @@ def _outputs(result) -> types.Property:
             view=people,
         )
     outputs.str("last_loaded", label="Loaded at")
+    if result.get("tasks_read") is not None:
+        outputs.int(
+            "tasks_read",
+            label=(
+                "Tasks changed since the last load (read)"
+                if result.get("incremental")
+                else "Tasks read (every task)"
+            ),
+        )
+        outputs.str("read_reason", label="How the tasks were read")
     if result.get("skipped_results"):
         outputs.int(
             "skipped_results",

@@ -75,6 +75,9 @@ def _load_fields(dataset, load, report) -> dict:
         "skipped_results": skipped.get("skipped_results", 0),
         "skipped_details": skipped.get("skipped_details", []),
         "unknown_classes": skipped.get("unknown_classes_details", []),
+        "tasks_read": skipped.get("tasks_read"),
+        "incremental": skipped.get("incremental", False),
+        "read_reason": skipped.get("reason"),
     }
 
 
@@ -102,6 +105,7 @@ def _load_latest(dataset, load, report):
             unexpected=load.unexpected,
             cleanup=load.cleanup,
             progress=report.fiftyone_callback("Merging"),
+            full=load.full,
         )
     return results
 

@@ -7,11 +7,16 @@ its own virtualenv (its pins conflict with fiftyone's).
     python scripts/ls_server.py install
     eval "$(python scripts/ls_server.py start --port 18080 --data-dir D)"
     python scripts/ls_server.py stop --data-dir D
+    # Label Studio on a private PostgreSQL cluster (scripts/pg_server.py)
+    eval "$(python scripts/ls_server.py start --db postgresql --data-dir D)"
 
 ``start`` copies a pre-migrated data dir (built once by ``label-studio
 init``, ~30 s) so that a fresh server answers in ~4 s, sets a known admin
 login and legacy API token, waits until an authenticated API call succeeds,
-and prints shell exports (or JSON with ``--json``).
+and prints shell exports (or JSON with ``--json``). With ``--db
+postgresql`` it copies a pre-migrated PostgreSQL cluster instead (built
+once, ~70 s), starts it on a free port and points Label Studio at it;
+``stop`` stops both and deletes the cluster.
 """
 
 import argparse
@@ -23,9 +28,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pg_server  # noqa: E402  (a sibling script, standard library only)
 
 LS_VERSION = "1.23.2"
 HOME = os.environ.get(
@@ -36,6 +45,7 @@ DEFAULT_VENV = os.path.join(HOME, "ls-venv")
 TEMPLATE_DIR = os.path.join(HOME, "ls-template-%s" % LS_VERSION)
 USERNAME = "admin@example.com"
 PASSWORD = "admin12345"
+DATABASES = ("sqlite", "postgresql")
 DEFAULT_TOKEN = "fols0123456789abcdef0123456789abcdef0123"
 
 # Label Studio reads these unprefixed variables too (HOST ends up in URLs)
@@ -124,6 +134,84 @@ def _build_template(venv):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _pg_template_dir():
+    return os.path.join(
+        HOME,
+        "ls-pg-template-%s-pg%s" % (LS_VERSION, pg_server.major_version()),
+    )
+
+
+def _build_pg_template(venv):
+    """A stopped PostgreSQL cluster with Label Studio's migrations applied
+    and the admin user created (once, ~70 s); servers start on copies."""
+    template = _pg_template_dir()
+    if os.path.isdir(os.path.join(template, "data")):
+        return template
+    log("building a pre-migrated PostgreSQL cluster (once, ~70 s)")
+    path = pg_server.new_dir()
+    ls_dir = tempfile.mkdtemp(prefix="fols-ls-init-")
+    try:
+        pg_server.init(path)
+        info = pg_server.start(path)
+        files_root = os.path.join(ls_dir, "files")
+        os.makedirs(files_root)
+        env = _server_env(ls_dir, files_root)
+        env.update(pg_server.ls_env(info))
+        subprocess.run(
+            [
+                _bin(venv, "label-studio"),
+                "init",
+                "--data-dir",
+                ls_dir,
+                "--username",
+                USERNAME,
+                "--password",
+                PASSWORD,
+                "--user-token",
+                DEFAULT_TOKEN,
+                "--enable-legacy-api-token",
+                "--no-browser",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ls_dir,
+            check=True,
+            timeout=900,
+        )
+        pg_server.stop(path)
+        os.makedirs(os.path.dirname(template), exist_ok=True)
+        tmp = template + ".tmp%d" % os.getpid()
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(path, tmp, symlinks=True)
+        try:
+            os.rename(tmp, template)
+        except OSError:  # built concurrently by another process
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        pg_server.stop(path, remove=True)
+        shutil.rmtree(ls_dir, ignore_errors=True)
+    return template
+
+
+def _start_pg(venv, data_dir, token):
+    """Starts a copy of the PostgreSQL template for the server in
+    ``data_dir`` (recorded in ``data_dir/pg.json`` for ``stop``)."""
+    template = _build_pg_template(venv)
+    path = pg_server.copy(template)
+    with open(os.path.join(data_dir, "pg.json"), "w") as f:
+        json.dump({"dir": path}, f)
+    info = pg_server.start(path)
+    pg_server.psql(
+        path,
+        info["port"],
+        "UPDATE authtoken_token SET key = '%s'" % token.replace("'", "''"),
+        db=pg_server.DB_NAME,
+    )
+    return info
+
+
 def _set_token(data_dir, token):
     db = sqlite3.connect(os.path.join(data_dir, "label_studio.sqlite3"))
     with db:
@@ -164,8 +252,22 @@ def _version(url):
         return None
 
 
-def start(port, data_dir, files_root=None, token=DEFAULT_TOKEN, venv=None):
-    """Starts a server and returns its connection info once it answers."""
+def start(
+    port,
+    data_dir,
+    files_root=None,
+    token=DEFAULT_TOKEN,
+    venv=None,
+    db="sqlite",
+):
+    """Starts a server and returns its connection info once it answers.
+
+    ``db``: ``"sqlite"`` (a file in the data dir) or ``"postgresql"`` (a
+    private cluster started here, see ``scripts/pg_server.py``)."""
+    if db not in DATABASES:
+        raise SystemExit(
+            "unknown database %r: use one of %s" % (db, ", ".join(DATABASES))
+        )
     venv = venv or DEFAULT_VENV
     install(venv)
     if not 6 <= len(token) <= 40:
@@ -177,11 +279,18 @@ def start(port, data_dir, files_root=None, token=DEFAULT_TOKEN, venv=None):
 
     data_dir = os.path.abspath(data_dir)
     files_root = os.path.abspath(files_root or os.path.join(data_dir, "files"))
-    if not os.path.exists(os.path.join(data_dir, "label_studio.sqlite3")):
-        _build_template(venv)
-        os.makedirs(os.path.dirname(data_dir) or ".", exist_ok=True)
-        shutil.copytree(TEMPLATE_DIR, data_dir, dirs_exist_ok=True)
-    _set_token(data_dir, token)
+    env = _server_env(data_dir, files_root)
+    pg = None
+    if db == "postgresql":
+        os.makedirs(data_dir, exist_ok=True)
+        pg = _start_pg(venv, data_dir, token)
+        env.update(pg_server.ls_env(pg))
+    else:
+        if not os.path.exists(os.path.join(data_dir, "label_studio.sqlite3")):
+            _build_template(venv)
+            os.makedirs(os.path.dirname(data_dir) or ".", exist_ok=True)
+            shutil.copytree(TEMPLATE_DIR, data_dir, dirs_exist_ok=True)
+        _set_token(data_dir, token)
     os.makedirs(files_root, exist_ok=True)
 
     cmd = [
@@ -200,7 +309,7 @@ def start(port, data_dir, files_root=None, token=DEFAULT_TOKEN, venv=None):
     logf = open(os.path.join(data_dir, "ls.log"), "ab")
     proc = subprocess.Popen(
         cmd,
-        env=_server_env(data_dir, files_root),
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=logf,
         stderr=subprocess.STDOUT,
@@ -216,6 +325,7 @@ def start(port, data_dir, files_root=None, token=DEFAULT_TOKEN, venv=None):
     status = None
     while time.time() < deadline:
         if proc.poll() is not None:
+            stop(data_dir)
             raise SystemExit(
                 "Label Studio exited (code %s); see %s/ls.log"
                 % (proc.returncode, data_dir)
@@ -240,16 +350,34 @@ def start(port, data_dir, files_root=None, token=DEFAULT_TOKEN, venv=None):
         "username": USERNAME,
         "password": PASSWORD,
         "version": _version(url),
+        "db": db,
+        "pg_port": pg and pg["port"],
     }
 
 
+def _stop_pg(data_dir):
+    pg_file = os.path.join(os.path.abspath(data_dir), "pg.json")
+    try:
+        with open(pg_file) as f:
+            path = json.load(f)["dir"]
+    except (OSError, ValueError, KeyError):
+        return
+    pg_server.stop(path, remove=True)
+    try:
+        os.remove(pg_file)
+    except FileNotFoundError:  # stopped concurrently
+        pass
+
+
 def stop(data_dir, timeout=15):
-    """Stops the server started in ``data_dir`` (by its PID)."""
+    """Stops the server started in ``data_dir`` (by its PID), and its
+    PostgreSQL cluster if it has one."""
     pid_file = os.path.join(os.path.abspath(data_dir), "ls.pid")
     try:
         with open(pid_file) as f:
             pid = int(f.read().strip())
     except (OSError, ValueError):
+        _stop_pg(data_dir)
         return False
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -271,6 +399,7 @@ def stop(data_dir, timeout=15):
             continue
         break
     os.remove(pid_file)
+    _stop_pg(data_dir)
     return True
 
 
@@ -279,6 +408,11 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     p_install = sub.add_parser("install", help="create the Label Studio venv")
     p_install.add_argument("--venv", default=DEFAULT_VENV)
+    p_install.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also build the pre-migrated PostgreSQL template",
+    )
     p_start = sub.add_parser("start", help="start a server")
     p_start.add_argument("--port", type=int, default=0)
     p_start.add_argument("--data-dir", required=True)
@@ -286,6 +420,7 @@ def main(argv=None):
     p_start.add_argument("--token", default=DEFAULT_TOKEN)
     p_start.add_argument("--venv", default=DEFAULT_VENV)
     p_start.add_argument("--json", action="store_true")
+    p_start.add_argument("--db", choices=DATABASES, default="sqlite")
     p_stop = sub.add_parser("stop", help="stop a server")
     p_stop.add_argument("--data-dir", required=True)
     args = parser.parse_args(argv)
@@ -293,9 +428,16 @@ def main(argv=None):
     if args.command == "install":
         install(args.venv)
         _build_template(args.venv)
+        if args.postgres:
+            _build_pg_template(args.venv)
     elif args.command == "start":
         info = start(
-            args.port, args.data_dir, args.files_root, args.token, args.venv
+            args.port,
+            args.data_dir,
+            args.files_root,
+            args.token,
+            args.venv,
+            db=args.db,
         )
         if args.json:
             print(json.dumps(info))

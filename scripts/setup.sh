@@ -4,14 +4,23 @@
 #     label-studio-sdk and this package (editable)
 #   - Label Studio in its own virtualenv, plus a pre-migrated data dir
 #   - with --browser: Debian's Chromium for the browser tests
-# Usage: bash scripts/setup.sh [--browser]
+#   - with --postgres: Debian's PostgreSQL and a pre-migrated Label Studio
+#     cluster template (scripts/pg_server.py, ls_server.py --db postgresql)
+# Usage: bash scripts/setup.sh [--browser] [--postgres]
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOME_DIR="${FIFTYONE_LABELSTUDIO_HOME:-$HOME/.local/share/fiftyone-labelstudio}"
 VENV="$HOME_DIR/venv"
 PY="${PYTHON:-python3}"
 want_browser=0
-[ "${1:-}" = "--browser" ] && want_browser=1
+want_postgres=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    --postgres) want_postgres=1 ;;
+    *) echo "unknown option: $arg (use --browser, --postgres)" >&2; exit 2 ;;
+  esac
+done
 mkdir -p "$HOME_DIR"
 
 step() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -48,6 +57,15 @@ fi
 
 step "installing Label Studio in its own virtualenv (first time: ~3 min)"
 "$VENV/bin/python" "$REPO/scripts/ls_server.py" install
+
+if [ "$want_postgres" = 1 ]; then
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    step "installing Debian's PostgreSQL (Label Studio on PostgreSQL)"
+    apt_install postgresql
+  fi
+  step "building the pre-migrated PostgreSQL template (first time: ~2 min)"
+  "$VENV/bin/python" "$REPO/scripts/ls_server.py" install --postgres
+fi
 
 if [ "$want_browser" = 1 ]; then
   if [ ! -x /usr/bin/chromium ]; then

@@ -6,7 +6,7 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOME_DIR="${FIFTYONE_LABELSTUDIO_HOME:-$HOME/.local/share/fiftyone-labelstudio}"
-bash "$REPO/scripts/setup.sh" --browser || exit 1
+bash "$REPO/scripts/setup.sh" --browser --postgres || exit 1
 cd "$REPO"
 # Never let a developer's own server or database leak into the tests
 unset FIFTYONE_LABELSTUDIO_URL FIFTYONE_LABELSTUDIO_API_KEY FIFTYONE_DATABASE_URI

@@ -7,7 +7,9 @@ the App server inherit), this repository as the only plugin, and this
 package's backend behind ``backend="labelstudio"``. A Label Studio server
 is started once per session (``scripts/ls_server.py``) unless
 ``FIFTYONE_LABELSTUDIO_URL`` and ``FIFTYONE_LABELSTUDIO_API_KEY`` point at
-an existing one.
+an existing one. ``FIFTYONE_LABELSTUDIO_TEST_DB=postgresql`` runs the
+session's server on a private PostgreSQL cluster instead of SQLite
+(``scripts/pg_server.py``); ``start_label_studio(db=...)`` starts more.
 """
 
 import atexit
@@ -121,9 +123,12 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter):
     if _SERVER_INFO:
         terminalreporter.write_line(
-            "Label Studio server used: version %(version)s at %(url)s"
-            % _SERVER_INFO
+            "Label Studio server used: version %(version)s at %(url)s "
+            "(database: %(db)s)" % _SERVER_INFO
         )
+
+
+TEST_DB = os.environ.get("FIFTYONE_LABELSTUDIO_TEST_DB", "sqlite")
 
 
 def _server_env(extra):
@@ -133,14 +138,18 @@ def _server_env(extra):
     return env
 
 
-def _start_server(name="label-studio", env=None, files_root=None):
-    data_dir = os.path.join(_TMP, name)
+def start_label_studio(data_dir, db="sqlite", env=None, files_root=None):
+    """Starts a Label Studio server (``scripts/ls_server.py``) and returns
+    its facts (``url``, ``token``, ``files_root``, ``data_dir``, ``db``);
+    ``stop_label_studio(data_dir)`` stops it (and its PostgreSQL)."""
     cmd = [
         sys.executable,
         os.path.join(REPO, "scripts", "ls_server.py"),
         "start",
         "--data-dir",
         data_dir,
+        "--db",
+        db,
         "--json",
     ]
     if files_root:
@@ -189,13 +198,17 @@ def ls_server():
         version,
         data_dir=started and started["data_dir"],
     )
-    _SERVER_INFO.update(url=url, version=version)
+    _SERVER_INFO.update(
+        url=url,
+        version=version,
+        db=started["db"] if started else "unknown",
+    )
     yield server
     if started:
-        _stop_server(started["data_dir"])
+        stop_label_studio(started["data_dir"])
 
 
-def _stop_server(data_dir):
+def stop_label_studio(data_dir):
     subprocess.run(
         [
             sys.executable,
@@ -205,6 +218,12 @@ def _stop_server(data_dir):
             data_dir,
         ],
         check=False,
+    )
+
+
+def _start_server(name="label-studio", env=None, files_root=None):
+    return start_label_studio(
+        os.path.join(_TMP, name), TEST_DB, env=env, files_root=files_root
     )
 
 
@@ -229,7 +248,7 @@ def ls_cloud_server():
         data_dir=started["data_dir"],
     )
     yield server
-    _stop_server(started["data_dir"])
+    stop_label_studio(started["data_dir"])
 
 
 class S3Server:

@@ -253,6 +253,27 @@ def test_load_with_cleanup_deletes_the_project(
     assert "was deleted" in errors["project_error"]
 
 
+def test_load_reports_changed_tasks_and_offers_full(images_ds, ls_server):
+    from test_operators_support import resolve
+
+    run("request_annotations", images_ds, request_params("lc"))
+    annotate_in_label_studio(
+        ls_server, _results(images_ds, "lc", ls_server), "rain", n=2
+    )
+    first, _ = run("load_annotations", images_ds, {"anno_key": "lc"})
+    assert first["incremental"] is False and first["tasks_read"] >= 2
+    again, _ = run("load_annotations", images_ds, {"anno_key": "lc"})
+    assert again["incremental"] is True
+    assert again["read_reason"] == "incremental"
+    props, _ = resolve(images_ds, "load_annotations", {"anno_key": "lc"})
+    assert "full" in props
+    full, _ = run(
+        "load_annotations", images_ds, {"anno_key": "lc", "full": True}
+    )
+    assert full["incremental"] is False
+    assert full["read_reason"] == "full read requested"
+
+
 def test_load_form_offers_annotators_and_checks_dest(images_ds, ls_server):
     from test_operators_support import resolve
 
