@@ -8,7 +8,7 @@ import fiftyone.operators.types as types
 from .. import constants
 from ..backend import fast_annotate
 from ..backend.locks import run_lock
-from . import execution, forms, label_form, ls_projects, runs
+from . import execution, forms, label_form, ls_projects, predictions_form, runs
 
 MEDIA_MODES = [
     (
@@ -47,6 +47,7 @@ class Request:
     media_mode: str = "auto"
     send_existing: bool = True
     open_after: bool = True
+    predictions: dict = None  # annotate() kwargs (predictions_form)
     credentials: runs.Credentials = field(default=None, repr=False)
 
 
@@ -104,6 +105,8 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         selected=None,
         delegate=False,
         delegation_target=None,
+        predictions_field=None,
+        model_version=None,
     ):
         """Requests annotations from Python.
 
@@ -123,6 +126,9 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         )
         if media_field:
             params["media_field"] = media_field
+        if predictions_field:
+            params["predictions_field"] = predictions_field
+            params["model_version"] = model_version or ""
         if project_id is not None:
             params.update(existing_project=True, project_id=str(project_id))
         return self._call(
@@ -159,6 +165,10 @@ def build_request(ctx, inputs) -> Request:
 
     req.label_schema = label_form.label_schema_inputs(ctx, inputs, target)
     ok &= req.label_schema is not None
+    req.predictions = predictions_form.predictions_inputs(
+        ctx, inputs, target, req.label_schema
+    )
+    ok &= req.predictions is not None
 
     inputs.view(
         "options_header", types.Header(label="Label Studio", divider=True)
@@ -309,6 +319,7 @@ def _send(ctx, req: Request, report) -> dict:
     kwargs = dict(req.credentials.kwargs())
     if not req.send_existing:
         kwargs["send_existing_labels"] = False
+    kwargs.update(req.predictions or {})
     # Two requests for one new key at once: the second waits, then fails
     # on "already has an annotation run" instead of replacing the first
     with run_lock(ctx.dataset, req.anno_key, "request"):
