@@ -8,11 +8,11 @@ Label Studio predictions of the annotated field's control.
   (``model_version`` = the predictions field's name unless given; region
   ``score`` = label confidence; task ``score`` = least confidence, see
   ``converters.scores``).
-- :func:`set_project_model_version` makes the project's Data Manager score
-  its tasks by that prediction (Label Studio 1.23 averages the scores of
-  the predictions whose ``model_version`` is the project's; the default
-  empty version matches none, so the "Prediction score" column would be
-  empty).
+- The editable pre-annotation (the ``fiftyone`` prediction, created empty
+  when the task has none) carries the same task score, and
+  :func:`set_project_model_version` makes the project score tasks by it:
+  Label Studio's Data Manager can then sort and filter by the model's
+  uncertainty while new annotations still start from the FiftyOne labels.
 
 The model's labels get fresh label ids: an accepted prediction becomes a
 NEW label of the annotated field, and the predictions field never shares
@@ -205,8 +205,26 @@ class ModelPredictions:
         task.setdefault("predictions", []).append(
             scores.model_prediction(results, self.model_version, score)
         )
+        # the editable pre-annotation carries the same task score: it is
+        # the prediction the project scores and pre-fills annotations
+        # from (see set_project_model_version)
+        pre = _pre_annotation(task, MODEL_VERSION)
+        if score is not None:
+            pre["score"] = score
         self.num_tasks += 1
         self.num_scored += score is not None
+
+
+def _pre_annotation(task, model_version) -> dict:
+    """The task's ``fiftyone`` prediction (created empty if missing, so
+    that a new annotation starts from it, never from the model's)."""
+    predictions = task.setdefault("predictions", [])
+    for prediction in predictions:
+        if prediction.get("model_version") == model_version:
+            return prediction
+    prediction = {"model_version": model_version, "result": []}
+    predictions.insert(0, prediction)
+    return prediction
 
 
 def _prelabel(task, regions, model_version) -> None:
@@ -215,13 +233,7 @@ def _prelabel(task, regions, model_version) -> None:
     annotation)."""
     import copy
 
-    predictions = task.setdefault("predictions", [])
-    for prediction in predictions:
-        if prediction.get("model_version") == model_version:
-            break
-    else:
-        prediction = {"model_version": model_version, "result": []}
-        predictions.insert(0, prediction)
+    prediction = _pre_annotation(task, model_version)
     prediction["result"].extend(copy.deepcopy(regions))
 
 
@@ -247,12 +259,19 @@ def _fresh(value):
 
 
 def set_project_model_version(client, project_id: int, config) -> None:
-    """Scores the project's Data Manager by the model's predictions."""
+    """Makes the project score its tasks by the ``fiftyone`` prediction
+    (which carries the model's task score).
+
+    Label Studio 1.23 uses the project's ``model_version`` twice: the Data
+    Manager's "Prediction score" averages the scores of the predictions
+    of that version (the default, empty, matches none: no scores), and
+    the editor pre-fills a new annotation from the prediction of that
+    version. Pointing it at the model's version would start annotations
+    from the model's labels and drop an existing field's own labels (its
+    load would then delete them), so it points at ``fiftyone``.
+    """
+    from ..converters.tasks import MODEL_VERSION
+
     if not config.predictions_map:
         return
-    client.update_project(
-        project_id,
-        model_version=model_version_of(
-            config.predictions_map, config.model_version
-        ),
-    )
+    client.update_project(project_id, model_version=MODEL_VERSION)

@@ -75,5 +75,5 @@ def test_request_with_predictions_field(
     )
     assert scores == [None, 0.2, pytest.approx(0.3), 0.4, 0.5]
     assert ls_client.get_project(result["project_id"])["model_version"] == (
-        "m-1"
+        "fiftyone"
     )
