@@ -162,8 +162,10 @@ class ModelPredictions:
                 and config.send_existing_labels
             )
         }
+        # cheap raw views where the converters allow (as for the
+        # existing labels); the labels are never modified
         self._values = {
-            f: read_chunks(samples, sample_ids, p, {"type": "model"})
+            f: read_chunks(samples, sample_ids, p, self.schema[f])
             for f, p in self.mapping.items()
         }
         self.num_tasks = 0
@@ -177,10 +179,12 @@ class ModelPredictions:
 
         results, confidences = [], []
         for field in sorted(self.mapping):
-            value = _fresh(next(self._values[field]))
+            value = next(self._values[field])
             if value is None:
                 continue
             labels = _labels_of(value)
+            if self.schema[field]["type"] in ("instance", "instances"):
+                _read_masks(labels)
             conf = {lab.id: scores.confidence_of(lab) for lab in labels}
             model_task = sample_to_task(
                 sample_id,
@@ -195,6 +199,7 @@ class ModelPredictions:
                 "result"
             ) or []
             scores.add_scores(regions, conf)
+            _fresh_ids(regions)
             confidences.extend(conf.values())
             results.extend(regions)
             if field in self.prelabel and regions:
@@ -244,18 +249,34 @@ def _labels_of(value) -> list:
     return [value]
 
 
-def _fresh(value):
-    """A copy of the model's labels with new label ids (``copy()`` gives
-    new ids), masks on disk read in."""
-    if value is None:
-        return None
-    value = value.copy()
-    for label in _labels_of(value):
+def _read_masks(labels) -> None:
+    """Masks stored on disk (``mask_path``) read into the in-memory
+    labels (never saved)."""
+    for label in labels:
         if getattr(label, "mask", None) is None and getattr(
             label, "mask_path", None
         ):
             label.mask = label.get_mask()
-    return value
+
+
+def _fresh_ids(regions) -> None:
+    """Gives the model's labels new label ids in their regions (region
+    ids are ``<label id>`` or ``<label id>_<suffix>``): an accepted
+    prediction becomes a new label that shares no id with the predictions
+    field."""
+    from bson import ObjectId
+
+    from ..converters.results import is_label_id
+
+    new = {}
+    for region in regions:
+        region_id = region.get("id")
+        if not isinstance(region_id, str) or not is_label_id(region_id[:24]):
+            continue
+        old = region_id[:24]
+        if old not in new:
+            new[old] = str(ObjectId())
+        region["id"] = new[old] + region_id[24:]
 
 
 def set_project_model_version(client, project_id: int, config) -> None:
