@@ -81,6 +81,13 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             ``account_name``, ``account_key``) or of the standard
             environment names (``AWS_ACCESS_KEY_ID``, ...). Default: the
             standard environment. Never serialized
+        predictions_field (None): a label field holding a model's
+            predictions (or a dict ``{annotated field: predictions
+            field}``), sent as Label Studio predictions of the annotated
+            field's control with the labels' confidences as scores (see
+            backend.predictions). The field itself is never changed
+        model_version (None): the predictions' ``model_version``
+            (default: the predictions field's name)
     """
 
     def __init__(
@@ -99,10 +106,14 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         project_id=None,
         cloud_storage_id=None,
         cloud_credentials=None,
+        predictions_field=None,
+        model_version=None,
         **kwargs,
     ):
         super().__init__(name, label_schema, media_field=media_field, **kwargs)
         self.project_id = project_id
+        self.predictions_field = predictions_field
+        self.model_version = model_version
         self.url = credentials.resolve_url(url, name)
         self.project_name = project_name
         self.media_mode = media_mode
@@ -115,6 +126,16 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self._api_key = api_key
         self._cloud_credentials = cloud_credentials
         self._progress = progress
+        self._predictions_map = {}  # resolved by upload.prepare
+
+    @property
+    def predictions_map(self) -> dict:
+        """``{annotated field: predictions field}`` (checked)."""
+        return self._predictions_map
+
+    @predictions_map.setter
+    def predictions_map(self, value):
+        self._predictions_map = dict(value or {})
 
     @property
     def cls(self):

@@ -180,6 +180,7 @@ def import_project(
     anno_key=None,
     overwrite: bool = False,
     unexpected="keep",
+    view=None,
 ) -> dict:
     """Imports Label Studio project ``project_id``'s annotations.
 
@@ -204,6 +205,8 @@ def import_project(
             ``"ignore"`` skips them, ``"return"`` leaves them out of the
             dataset and returns them in the report's ``unknown_classes``,
             ``"prompt"`` asks per field on a terminal (else keeps)
+        view (None): only the tasks of this Data Manager tab (its id or
+            name), with its filters and ordering (see import_view)
 
     Returns:
         a report dict: ``fields``, ``tasks``, ``matched``, ``loaded``,
@@ -211,7 +214,7 @@ def import_project(
         ``skipped_controls``, ``skipped_results``, ``problems``,
         ``unknown_classes`` (``{field: {"action", "classes": {class:
         count}}}``, with ``"labels"`` ``{sample id: {label id: label}}``
-        when returned)
+        when returned), ``view`` (``{"id", "title"}`` or None)
     """
     from ..client import LabelStudioClient
     from ..client.errors import LabelStudioNotFoundError
@@ -239,8 +242,14 @@ def import_project(
         )
     dataset = samples._root_dataset
     _check_fields(dataset, fields, overwrite, anno_key)
+    from .import_view import resolve_view, view_tasks
 
-    tasks = client.export_tasks(int(project_id))
+    tab = resolve_view(client, project_id, view)
+
+    if tab is None:
+        tasks = client.export_tasks(int(project_id))
+    else:
+        tasks = view_tasks(client, project_id, tab)
     matched, unmatched, ambiguous = match_tasks(tasks, samples, schema, match)
     annotator_id = _annotator_id(client, annotator)
     values, id_map, counts, problems, unknown = convert_tasks(
@@ -264,6 +273,7 @@ def import_project(
         "project_id": int(project_id),
         "fields": dict(fields),
         "tasks": len(tasks),
+        "view": tab and {"id": tab["id"], "title": tab["title"]},
         "matched": len(matched),
         "loaded": counts["loaded"],
         "unannotated": counts["unannotated"],

@@ -48,6 +48,16 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     config = backend.config
     validate_label_schema(config.label_schema)
     _add_scalar_types(samples, config.label_schema)
+    if getattr(config, "predictions_field", None) is not None:
+        from .predictions import resolve
+
+        if is_video(samples):
+            raise LabelStudioBackendError(
+                "predictions_field is supported on image datasets only"
+            )
+        config.predictions_map = resolve(
+            samples, config.label_schema, config.predictions_field
+        )
     plan = fomedia.check_media(samples, config.media_field, config.media_mode)
     backend.connect_to_api()  # unreachable server / bad key fail here
     _delete_leftovers(backend.client)
@@ -140,6 +150,10 @@ def upload(backend, samples, anno_key, plan):
         task_ids = _import(
             client, project_id, tasks, len(plan.sample_ids), config.progress
         )
+        if getattr(config, "predictions_map", None):
+            from .predictions import set_project_model_version
+
+            set_project_model_version(client, project_id, config)
     except BaseException as exc:
         if existing is not None:
             remove_imported(
@@ -277,11 +291,18 @@ def _build_tasks(samples, plan, media_urls, config):
         for f in existing
     }
     id_map = {f: {} for f in existing}
-    tasks = _generate_tasks(plan, media_urls, schema, values, id_map)
+    model = None
+    if getattr(config, "predictions_map", None):
+        from .predictions import ModelPredictions
+
+        model = ModelPredictions(
+            samples, plan.sample_ids, config, _chunked_values
+        )
+    tasks = _generate_tasks(plan, media_urls, schema, values, id_map, model)
     return tasks, id_map
 
 
-def _generate_tasks(plan, media_urls, schema, values, id_map):
+def _generate_tasks(plan, media_urls, schema, values, id_map, model=None):
     from ..converters.names import control_name
     from ..converters.tasks import sample_to_task
 
@@ -315,6 +336,8 @@ def _generate_tasks(plan, media_urls, schema, values, id_map):
             )
             if sent is not None:
                 id_map[field][sample_id] = sent
+        if model is not None:  # the model's scored prediction
+            model.add(task, sample_id, width, height)
         yield task
 
 

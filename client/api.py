@@ -3,7 +3,7 @@
 from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
-from . import auth, changes, cloud_storage, exports, storage, uploads
+from . import auth, changes, cloud_storage, exports, storage, uploads, views
 from . import tasks as task_ops
 from .errors import LabelStudioConnectionError, LabelStudioNotFoundError
 from .transport import Transport
@@ -214,6 +214,18 @@ class LabelStudioClient:
 
     def delete_tasks(self, project_id: int, task_ids: Sequence[int]) -> int:
         return task_ops.delete_tasks(self._transport, project_id, task_ids)
+
+    # -- Data Manager views (tabs) --------------------------------------
+
+    def list_views(self, project_id: int) -> list:
+        return views.list_views(self._transport, project_id)
+
+    def create_view(self, project_id: int, title: str, **data) -> dict:
+        return views.create_view(self._transport, project_id, title, **data)
+
+    def view_tasks(self, project_id: int, view_id: int) -> list:
+        """Ids and prediction scores of a tab's tasks, in its order."""
+        return views.view_tasks(self._transport, project_id, view_id)
 
     # -- local files ------------------------------------------------------
 

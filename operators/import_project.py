@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
-from . import execution, forms, label_form, ls_projects, runs
+from . import execution, forms, label_form, ls_projects, runs, view_form
 from .import_report import outputs as _outputs, run_import as _import
 
 MATCH_MODES = [
@@ -44,6 +44,7 @@ class Import:
     label_types: dict = None  # {control: type} overrides
     anno_key: str = None
     overwrite: bool = False
+    view: int = None  # a Data Manager tab id (view_form)
     credentials: runs.Credentials = field(default=None, repr=False)
 
 
@@ -92,6 +93,7 @@ class ImportProject(execution.PythonCallable, foo.Operator):
         label_types=None,
         delegate=False,
         delegation_target=None,
+        view=None,
     ):
         """Imports from Python. ``label_field``: ``{control: field}``
         (only those controls; default every control into a field of its
@@ -102,6 +104,8 @@ class ImportProject(execution.PythonCallable, foo.Operator):
             anno_key=anno_key or "",
             overwrite=overwrite,
         )
+        if view is not None:
+            params["view"] = str(view)
         if label_field is not None:
             params["controls"] = list(label_field)
             for control, name in label_field.items():
@@ -156,7 +160,10 @@ def build_import(ctx, inputs) -> Import:
         forms.error(inputs, "project_error", problem)
         return imp
 
-    ok = _match_input(ctx, inputs, imp)
+    imp.view, ok = view_form.view_input(
+        ctx, inputs, imp.credentials, imp.project_id
+    )
+    ok &= _match_input(ctx, inputs, imp)
     schema = _controls_inputs(ctx, inputs, imp, project)
     ok &= schema is not None
     ok &= _run_key_input(ctx, inputs, imp)

@@ -21,6 +21,7 @@ def run_import(ctx, imp, report) -> dict:
         label_types=dict(imp.label_types) or None,
         anno_key=imp.anno_key,
         overwrite=imp.overwrite,
+        view=imp.view,
         **imp.credentials.kwargs(),
     )
     ctx.dataset.reload()
@@ -30,6 +31,7 @@ def run_import(ctx, imp, report) -> dict:
         "anno_key": imp.anno_key or "",
         "match": imp.match,
         "tasks": out["tasks"],
+        "view": (out.get("view") or {}).get("title") or "all tasks",
         "matched": out["matched"],
         "loaded": out["loaded"],
         "unannotated": out["unannotated"],
@@ -64,7 +66,8 @@ def run_import(ctx, imp, report) -> dict:
 def outputs(result) -> types.Property:
     """The App's view of :func:`run_import`'s result."""
     shown = types.Object()
-    shown.int("tasks", label="Tasks in the project")
+    shown.str("view", label="Data Manager tab")
+    shown.int("tasks", label="Tasks in the project (or tab)")
     shown.int("matched", label="Matched to samples")
     shown.int("loaded", label="Annotated tasks loaded")
     shown.int("unmatched", label="Matched no sample")

@@ -8,7 +8,15 @@ import fiftyone.operators.types as types
 from .. import constants
 from ..backend import fast_annotate
 from ..backend.locks import run_lock
-from . import cloud_form, execution, forms, label_form, ls_projects, runs
+from . import (
+    cloud_form,
+    execution,
+    forms,
+    label_form,
+    ls_projects,
+    predictions_form,
+    runs,
+)
 
 MEDIA_MODES = [
     (
@@ -49,6 +57,7 @@ class Request:
     send_existing: bool = True
     open_after: bool = True
     cloud_storage_id: int = None
+    predictions: dict = None  # annotate() kwargs (predictions_form)
     credentials: runs.Credentials = field(default=None, repr=False)
 
 
@@ -107,6 +116,8 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         selected=None,
         delegate=False,
         delegation_target=None,
+        predictions_field=None,
+        model_version=None,
     ):
         """Requests annotations from Python.
 
@@ -126,6 +137,9 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         )
         if media_field:
             params["media_field"] = media_field
+        if predictions_field:
+            params["predictions_field"] = predictions_field
+            params["model_version"] = model_version or ""
         if project_id is not None:
             params.update(existing_project=True, project_id=str(project_id))
         if cloud_storage_id is not None:
@@ -164,6 +178,10 @@ def build_request(ctx, inputs) -> Request:
 
     req.label_schema = label_form.label_schema_inputs(ctx, inputs, target)
     ok &= req.label_schema is not None
+    req.predictions = predictions_form.predictions_inputs(
+        ctx, inputs, target, req.label_schema
+    )
+    ok &= req.predictions is not None
 
     inputs.view(
         "options_header", types.Header(label="Label Studio", divider=True)
@@ -323,6 +341,7 @@ def _send(ctx, req: Request, report) -> dict:
         kwargs["cloud_credentials"] = cloud
     if req.cloud_storage_id is not None:
         kwargs["cloud_storage_id"] = req.cloud_storage_id
+    kwargs.update(req.predictions or {})
     # Two requests for one new key at once: the second waits, then fails
     # on "already has an annotation run" instead of replacing the first
     with run_lock(ctx.dataset, req.anno_key, "request"):

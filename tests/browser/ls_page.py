@@ -66,6 +66,51 @@ class LabelStudioPage:
         page.locator("[data-testid=table-row]").first.wait_for(timeout=30000)
         self._shoot("ls_project")
 
+    def open_tab(self, project_id: int, tab_id: int) -> None:
+        """One Data Manager tab (its filters and ordering)."""
+        page = self.page
+        page.goto(
+            "%s/projects/%d/data?tab=%d" % (self.url, project_id, tab_id),
+            wait_until="domcontentloaded",
+        )
+        page.locator("[data-testid=table-row]").first.wait_for(timeout=30000)
+
+    def order_by(self, column: str) -> None:
+        """Picks ``column`` in the Data Manager's ordering dropdown (the
+        button left of the sort-direction toggle) and waits for the task
+        list to reload."""
+        page = self.page
+        trigger = page.locator(
+            "button:has(+ button[aria-label^='Sort'])"
+        ).first
+        trigger.click()
+        option = page.get_by_text(column, exact=True).last
+        option.scroll_into_view_if_needed()
+        with page.expect_response(
+            lambda r: "/api/tasks" in r.url and r.request.method == "GET",
+            timeout=30000,
+        ):
+            option.click()
+        page.mouse.click(5, 700)  # closes the menu (Escape does not)
+        time.sleep(1)  # the table re-renders after the answer
+
+    def show_column(self, column: str) -> None:
+        """Ticks ``column`` in the Data Manager's Columns menu."""
+        page = self.page
+        page.get_by_role("button", name="Columns").click()
+        page.get_by_text(column, exact=True).last.click()
+        page.keyboard.press("Escape")
+        time.sleep(0.5)
+
+    def row_task_ids(self) -> list:
+        """The task ids of the rows, top to bottom (the ID column)."""
+        return [int(t.split()[0]) for t in self.row_texts()]
+
+    def row_texts(self) -> list:
+        """The text of every task row, top to bottom."""
+        rows = self.page.locator("[data-testid=table-row]")
+        return [rows.nth(i).inner_text() for i in range(rows.count())]
+
     def open_first_task(self) -> None:
         """Clicks the first task row; its labeling editor opens."""
         self.page.locator("[data-testid=table-row]").first.click()

@@ -355,3 +355,46 @@ def test_coverage_the_form_cannot_judge_fails_in_the_runs_output(
     assert "ground_truth__kind" in labels[-1]
     assert images_ds.list_annotation_runs() == []
     assert ls_client.task_count(covering["id"]) == 0
+
+
+def test_import_form_lists_tabs_and_imports_one(
+    images_ds, hand_made, ls_client
+):
+    """Issue 16: the import form lists the project's Data Manager tabs;
+    importing one reads only its tasks."""
+    pid = hand_made["id"]
+    first = hand_made["samples"][0]
+    tab = ls_client.create_view(
+        pid,
+        "first only",
+        filters={
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:id",
+                    "operator": "equal",
+                    "type": "Number",
+                    "value": min(t["id"] for t in ls_client.export_tasks(pid)),
+                }
+            ],
+        },
+    )
+    params = {
+        "project_id": str(pid),
+        _field_param("ground_truth"): "tab_boxes",
+        _field_param("paint"): "",
+    }
+    props, errors = resolve(images_ds, IMP, params)
+    assert errors == {}
+    choices = {c.value: c.label for c in props["view"].view.choices}
+    assert choices == {
+        "all": "All tasks",
+        str(tab["id"]): "first only (tab %d)" % tab["id"],
+    }
+
+    result, _ = run(IMP, images_ds, dict(params, view=str(tab["id"])))
+    assert result["view"] == "first only"
+    assert result["tasks"] == 1 and result["loaded"] == 1
+    images_ds.reload()
+    assert images_ds.count("tab_boxes") == 1
+    assert images_ds[first.id].tab_boxes is not None
