@@ -69,6 +69,12 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             project instead of creating one. Its labeling config must cover
             the schema (checked first; nothing is created otherwise), and
             ``cleanup()`` then deletes only the run's tasks
+        polylines_as_polygons (False): send open-polyline fields
+            (``polyline(s)``) as ``PolygonLabels`` instead of
+            ``VectorLabels``, for Label Studio < 1.23 whose editor has no
+            VectorLabels; they load back as open polylines. Without it,
+            such fields on such a server are refused before anything is
+            created
     """
 
     def __init__(
@@ -85,6 +91,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         send_existing_labels=True,
         progress=None,
         project_id=None,
+        polylines_as_polygons=False,
         **kwargs,
     ):
         super().__init__(name, label_schema, media_field=media_field, **kwargs)
@@ -95,6 +102,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self.annotator = annotator
         self.timeout = timeout
         self.send_existing_labels = send_existing_labels
+        self.polylines_as_polygons = bool(polylines_as_polygons)
 
         # Private: never serialized into the run document
         self._api_key = api_key

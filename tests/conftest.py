@@ -126,8 +126,9 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
-def _start_server():
-    data_dir = os.path.join(_TMP, "label-studio")
+def _start_server(version=None, name="label-studio"):
+    data_dir = os.path.join(_TMP, name)
+    extra = ["--version", version] if version else []
     out = subprocess.run(
         [
             sys.executable,
@@ -136,6 +137,7 @@ def _start_server():
             "--data-dir",
             data_dir,
             "--json",
+            *extra,
         ],
         check=True,
         capture_output=True,
@@ -191,6 +193,39 @@ def ls_server():
             ],
             check=False,
         )
+
+
+# The oldest Label Studio release the plugin supports (its own venv,
+# installed by scripts/setup.sh: ls_server.py install --version ...)
+OLDEST_LS_VERSION = "1.20.0"
+
+
+def _stop_server(data_dir):
+    subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO, "scripts", "ls_server.py"),
+            "stop",
+            "--data-dir",
+            data_dir,
+        ],
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def oldest_ls_server():
+    """A second real server running the oldest supported release."""
+    started = _start_server(OLDEST_LS_VERSION, name="label-studio-oldest")
+    server = LabelStudioServer(
+        started["url"],
+        started["token"],
+        started["files_root"],
+        started["version"],
+        data_dir=started["data_dir"],
+    )
+    yield server
+    _stop_server(started["data_dir"])
 
 
 @pytest.fixture(scope="session")
@@ -257,7 +292,7 @@ def local_images(ls_server):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    for name in ("images", "label-studio", "plugins"):
+    for name in ("images", "label-studio", "label-studio-oldest", "plugins"):
         shutil.rmtree(os.path.join(_TMP, name), ignore_errors=True)
 
 
