@@ -108,6 +108,22 @@ _FOUA = {
         "allow_spatial_edits",
     ),
     "_is_trackable_field": ("samples", "label_field", "label_type"),
+    # app_schemas: FiftyOne's normalization of a label_schema argument
+    "_build_label_schema": (
+        "samples",
+        "backend",
+        "label_schema",
+        "label_field",
+        "label_type",
+        "classes",
+        "attributes",
+        "mask_targets",
+        "allow_additions",
+        "allow_deletions",
+        "allow_label_edits",
+        "allow_index_edits",
+        "allow_spatial_edits",
+    ),
 }
 # fiftyone.core.labels
 _FOL = {
