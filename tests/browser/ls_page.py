@@ -4,7 +4,8 @@ Selectors were found on screenshots of Label Studio 1.23.2: the login form
 (``input[name=email]``), the labeling editor's image (``img[alt=<Image tag
 name>]``, drawn over by Konva canvases of the same size), the label chips
 below it (``.lsf-label``), the Regions list (``.lsf-outliner-item``) and the
-bottom bar's Submit button (``[data-testid=bottombar-submit-button]``).
+bottom bar's Submit button (``[data-testid=bottombar-submit-button]`` on
+1.23, the button named "Submit" on older releases).
 
 Existing labels imported as predictions are copied into the new annotation
 when a task opens, so a submitted annotation holds them plus the drawn box.
@@ -156,7 +157,10 @@ class LabelStudioPage:
             lambda r: "/annotations" in r.url and r.request.method == "POST",
             timeout=30000,
         ) as answer:
-            page.locator("[data-testid=bottombar-submit-button]").click()
+            # 1.23 has a test id; 1.20-1.22 only the button's text
+            page.locator("[data-testid=bottombar-submit-button]").or_(
+                page.get_by_role("button", name="Submit", exact=True)
+            ).first.click()
         response = answer.value
         if response.status >= 400:
             raise AssertionError(
