@@ -1,8 +1,7 @@
 """`LabelStudioClient`: every call the project makes to Label Studio."""
 
-from typing import Callable, Iterable, Optional, Sequence
-
 import logging
+from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
 from . import auth, exports, storage, uploads
