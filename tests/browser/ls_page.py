@@ -5,7 +5,8 @@ Selectors were found on screenshots of Label Studio 1.23.2: the login form
 name>]``, drawn over by Konva canvases of the same size), the label chips
 below it (``.lsf-label``), the Regions list (``.lsf-outliner-item``) and the
 bottom bar's Submit button (``[data-testid=bottombar-submit-button]`` on
-1.23, the button named "Submit" on older releases).
+1.23, ``button[aria-label=submit]`` on 1.20-1.22; data-manager rows:
+``[data-testid=table-row]`` on 1.23, ``.lsf-table-row`` before).
 
 Existing labels imported as predictions are copied into the new annotation
 when a task opens, so a submitted annotation holds them plus the drawn box.
@@ -32,6 +33,9 @@ class DrawnBox:
 
     def as_bounding_box(self) -> list:
         return [self.x, self.y, self.width, self.height]
+
+
+ROWS = "[data-testid=table-row], .lsf-table-row"
 
 
 class LabelStudioPage:
@@ -64,12 +68,13 @@ class LabelStudioPage:
             "%s/projects/%d/data" % (self.url, project_id),
             wait_until="domcontentloaded",
         )
-        page.locator("[data-testid=table-row]").first.wait_for(timeout=30000)
+        # 1.23 rows have a test id; 1.20-1.22 rows only a class
+        page.locator(ROWS).first.wait_for(timeout=30000)
         self._shoot("ls_project")
 
     def open_first_task(self) -> None:
         """Clicks the first task row; its labeling editor opens."""
-        self.page.locator("[data-testid=table-row]").first.click()
+        self.page.locator(ROWS).first.click()
         self.wait_for_image()
         self._shoot("ls_task")
 
@@ -157,9 +162,10 @@ class LabelStudioPage:
             lambda r: "/annotations" in r.url and r.request.method == "POST",
             timeout=30000,
         ) as answer:
-            # 1.23 has a test id; 1.20-1.22 only the button's text
-            page.locator("[data-testid=bottombar-submit-button]").or_(
-                page.get_by_role("button", name="Submit", exact=True)
+            # 1.23 has a test id; 1.20-1.22 an aria-label
+            page.locator(
+                "[data-testid=bottombar-submit-button], "
+                "button[aria-label=submit]"
             ).first.click()
         response = answer.value
         if response.status >= 400:
