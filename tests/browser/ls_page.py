@@ -5,7 +5,8 @@ Selectors were found on screenshots of Label Studio 1.23.2: the login form
 name>]``, drawn over by Konva canvases of the same size), the label chips
 below it (``.lsf-label``), the Regions list (``.lsf-outliner-item``) and the
 bottom bar's Submit button (``[data-testid=bottombar-submit-button]`` on
-1.23, ``button[aria-label=submit]`` on 1.20-1.22; data-manager rows:
+1.23, ``button[name=submit]`` on 1.22, ``button[aria-label=submit]`` on
+1.20; data-manager rows:
 ``[data-testid=table-row]`` on 1.23, ``.lsf-table-row`` before).
 
 Existing labels imported as predictions are copied into the new annotation
@@ -162,10 +163,10 @@ class LabelStudioPage:
             lambda r: "/annotations" in r.url and r.request.method == "POST",
             timeout=30000,
         ) as answer:
-            # 1.23 has a test id; 1.20-1.22 an aria-label
+            # 1.23: a test id; 1.22: name=submit; 1.20: aria-label=submit
             page.locator(
                 "[data-testid=bottombar-submit-button], "
-                "button[aria-label=submit]"
+                "button[name=submit], button[aria-label=submit]"
             ).first.click()
         response = answer.value
         if response.status >= 400:
