@@ -80,8 +80,8 @@ def table(results_dir):
     lines.append(
         "Measured %s by `bash scripts/compat.sh` (tests: "
         "`tests/integration/test_backend_roundtrip.py` and "
-        "`tests/browser/test_e2e.py` against a real server of that release)."
-        % when
+        "`tests/browser/test_e2e.py` against a real server of that release; "
+        "Label Studio < 1.23 installed with `PyJWT<2.14`, see above)." % when
     )
     return "\n".join(lines)
 
