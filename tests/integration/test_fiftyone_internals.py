@@ -133,9 +133,17 @@ def test_public_fallback_gives_the_same_results(
     # the public paths must not touch the fast code at all
     calls = []
     real_internal = fi.internal
-    monkeypatch.setattr(
-        fi, "internal", lambda name: calls.append(name) or real_internal(name)
-    )
+
+    def spy(name):
+        calls.append(name)
+        return real_internal(name)
+
+    # where the fast paths look the name up (bound at their import)
+    from fiftyone_labelstudio.backend import bulk_load, bulk_merge
+    from fiftyone_labelstudio.backend import fast_annotate
+
+    for module in (bulk_load, bulk_merge, fast_annotate):
+        monkeypatch.setattr(module, "internal", spy)
     public, public_schema = _run(
         dataset, "public", ls_server, ls_client, public=True
     )
