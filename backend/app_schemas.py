@@ -15,6 +15,7 @@ label_schema=app_label_schema(dataset))``, or to prefill a form.
 import logging
 
 from .errors import LabelStudioBackendError
+from .fiftyone_internals import fast_paths_ok, internal
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,6 @@ def resolve_default_schema(backend, samples) -> None:
         LabelStudioBackendError: when the dataset has no usable label
             schemas
     """
-    import fiftyone.utils.annotations as foua
 
     config = backend.config
     if list(config.label_schema or {}) != [None]:
@@ -85,7 +85,13 @@ def resolve_default_schema(backend, samples) -> None:
             "App's annotation (dataset.set_label_schemas("
             "dataset.generate_label_schemas()))"
         )
-    normalized, _ = foua._build_label_schema(
+    if not fast_paths_ok("label schemas from the App"):
+        raise LabelStudioBackendError(
+            "This FiftyOne release's internals do not match what the "
+            "dataset's App label schemas are read with; pass "
+            "label_field=... or label_schema={...} explicitly"
+        )
+    normalized, _ = internal("_build_label_schema")(
         samples,
         backend,
         schema,

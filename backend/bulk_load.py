@@ -14,9 +14,8 @@ from collections import defaultdict
 
 import eta.core.utils as etau
 
-import fiftyone.utils.annotations as foua
-
 from . import bulk_merge
+from .fiftyone_internals import fast_paths_ok, internal
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +35,16 @@ def load_annotations(
     returns (``None``, or the unexpected labels when
     ``unexpected="return"``).
     """
+    if not fast_paths_ok("load_annotations"):
+        # FiftyOne's own merge: slower, the same labels
+        return samples.load_annotations(
+            anno_key,
+            dest_field=dest_field,
+            unexpected=unexpected,
+            cleanup=cleanup,
+            progress=progress,
+            **kwargs,
+        )
     dataset = samples._root_dataset
     results = dataset.load_annotation_results(anno_key, **kwargs)
     schema = results.config.label_schema
@@ -66,8 +75,8 @@ def load_annotations(
 
     for field, label_info in schema.items():
         label_type = label_info.get("type", None)
-        global_attrs, class_attrs = foua._parse_attributes(label_info)
-        expected_type = foua._RETURN_TYPES_MAP.get(label_type, None)
+        global_attrs, class_attrs = internal("_parse_attributes")(label_info)
+        expected_type = internal("_RETURN_TYPES_MAP").get(label_type, None)
         anno_dict = annotations.get(field, {})
         target = targets[field]
         if expected_type and expected_type not in anno_dict:
@@ -93,7 +102,7 @@ def load_annotations(
                     dataset, results, anno_type, target, schema, unexpected
                 )
             if new_field:
-                new_field = foua._handle_frame_fields(
+                new_field = internal("_handle_frame_fields")(
                     dataset, new_field, target
                 )
                 _merge(dataset, annos, results, new_field, anno_type, progress)
@@ -139,7 +148,7 @@ def _destination(dataset, results, field, schema, dest_field) -> str:
 
 def _merge(dataset, annos, results, field, label_type, progress, **info):
     if label_type == "scalar":
-        foua._merge_scalars(
+        internal("_merge_scalars")(
             dataset,
             annos,
             results,
@@ -152,7 +161,7 @@ def _merge(dataset, annos, results, field, label_type, progress, **info):
         dataset, annos, results, field, label_type, progress=progress, **info
     )
     if not merged:
-        foua._merge_labels(
+        internal("_merge_labels")(
             dataset,
             annos,
             results,
@@ -166,7 +175,7 @@ def _merge(dataset, annos, results, field, label_type, progress, **info):
 def _unexpected_field(dataset, results, anno_type, field, schema, unexpected):
     """Where unexpected labels go, as FiftyOne decides (None: skipped)."""
     if unexpected == "prompt":
-        return foua._prompt_field(
+        return internal("_prompt_field")(
             dataset, anno_type, field, schema, results._is_frames
         )
     if unexpected == "return":

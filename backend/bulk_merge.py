@@ -26,7 +26,8 @@ from pymongo import UpdateOne
 
 import fiftyone.core.labels as fol
 import fiftyone.core.utils as fou
-import fiftyone.utils.annotations as foua
+
+from .fiftyone_internals import internal
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class _Rules:
 def supports(dataset, results, label_field: str, label_type: str) -> bool:
     """Whether :func:`merge_labels` handles this field."""
     return (
-        label_type in foua._LABEL_TYPES_MAP
+        label_type in internal("_LABEL_TYPES_MAP")
         and "." not in label_field
         and not results._is_clips
         and not results._is_frames
@@ -81,8 +82,8 @@ def merge_labels(
     if not supports(dataset, results, label_field, label_type):
         return False
     rules = _Rules(label_info, global_attrs, class_attrs)
-    label_cls = foua._LABEL_TYPES_MAP[label_type]
-    foua._ensure_label_field(dataset, label_field, label_cls)
+    label_cls = internal("_LABEL_TYPES_MAP")[label_type]
+    internal("_ensure_label_field")(dataset, label_field, label_cls)
 
     existing_ids = _existing_ids(results.id_map.get(label_field, {}))
     anno_ids = _regenerate_duplicate_ids(anno_dict, existing_ids)
@@ -121,7 +122,7 @@ def _existing_ids(id_map: dict) -> set:
     return {
         (sample_id, label_id)
         for sample_id, label_ids in id_map.items()
-        for label_id in foua._to_list(label_ids)
+        for label_id in internal("_to_list")(label_ids)
     }
 
 
@@ -192,7 +193,7 @@ class _FieldMerger:
         self.rules = rules
         self.new_ids = new_ids
         self.delete_ids = delete_ids if rules.allow_deletions else set()
-        self.is_list = issubclass(label_cls, fol._HasLabelList)
+        self.is_list = issubclass(label_cls, internal("_HasLabelList"))
         self.list_field = label_cls._LABEL_LIST_FIELD if self.is_list else None
         self.item_cls = (
             label_cls._fields[self.list_field].field.document_type
@@ -265,14 +266,14 @@ class _FieldMerger:
         value = anno.get if raw else functools.partial(_mongo_value, anno)
         rules = self.rules
         merged = dict(item)
-        for name in foua._DEFAULT_LABEL_FIELDS_MAP.get(cls, []):
+        for name in internal("_DEFAULT_LABEL_FIELDS_MAP").get(cls, []):
             if name == "label" and not rules.allow_label_edits:
                 continue
             if name == "index" and not rules.allow_index_edits:
                 continue
             _put(merged, name, value(name), cls)
         if rules.allow_spatial_edits:
-            for name in foua._SPATIAL_LABEL_FIELDS_MAP.get(cls, []):
+            for name in internal("_SPATIAL_LABEL_FIELDS_MAP").get(cls, []):
                 _put(merged, name, value(name), cls)
         if rules.global_attrs is None:
             names = _attribute_names(anno, cls)
@@ -321,7 +322,7 @@ def _put(doc: dict, name: str, value, cls) -> None:
 
 
 def _merge_objects(label, anno, rules: _Rules) -> None:
-    foua._merge_label(
+    internal("_merge_label")(
         label,
         anno,
         global_attrs=rules.global_attrs,

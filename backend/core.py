@@ -88,6 +88,12 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             backend.predictions). The field itself is never changed
         model_version (None): the predictions' ``model_version``
             (default: the predictions field's name)
+        polylines_as_polygons (False): send open-polyline fields
+            (``polyline(s)``) as ``PolygonLabels`` instead of
+            ``VectorLabels``, for Label Studio < 1.23 whose editor has no
+            VectorLabels; they load back as open polylines. Without it,
+            such fields on such a server are refused before anything is
+            created
     """
 
     def __init__(
@@ -108,6 +114,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         cloud_credentials=None,
         predictions_field=None,
         model_version=None,
+        polylines_as_polygons=False,
         **kwargs,
     ):
         super().__init__(name, label_schema, media_field=media_field, **kwargs)
@@ -121,6 +128,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self.timeout = timeout
         self.send_existing_labels = send_existing_labels
         self.cloud_storage_id = cloud_storage_id
+        self.polylines_as_polygons = bool(polylines_as_polygons)
 
         # Private: never serialized into the run document
         self._api_key = api_key

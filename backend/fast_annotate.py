@@ -23,6 +23,7 @@ import fiftyone.utils.annotations as foua
 from fiftyone import ViewField as F
 
 from .. import constants
+from .fiftyone_internals import fast_paths_ok, internal
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ def annotate(samples, anno_key: str, **kwargs):
     kwargs.setdefault("backend", constants.BACKEND_NAME)
     if kwargs["backend"] == constants.BACKEND_NAME:
         kwargs.setdefault("config_cls", constants.CONFIG_CLS)
+    if not fast_paths_ok("annotate"):
+        # FiftyOne's own attribute scan: slower, the same run
+        return samples.annotate(anno_key, **kwargs)
     try:
         schema = explicit_label_schema(samples, **kwargs)
     except Exception:  # FiftyOne raises the same error, or scans itself
@@ -68,7 +72,7 @@ def explicit_label_schema(samples, **kwargs):
         return None
     samples = _regular_view(samples)
     config_kwargs = {k: v for k, v in kwargs.items() if k not in _PARAMS}
-    backend = foua._parse_config(
+    backend = internal("_parse_config")(
         args["backend"], None, media_field=args["media_field"], **config_kwargs
     ).build()
     if samples.media_type not in backend.supported_media_types:
@@ -80,11 +84,11 @@ def explicit_label_schema(samples, **kwargs):
     changed = False
     with _quiet_type_warnings():
         for field, info in schema.items():
-            label_type, _, existing, multiple = foua._get_label_type(
+            label_type, _, existing, multiple = internal("_get_label_type")(
                 samples, backend, args["label_type"], field, info
             )
             if multiple:  # FiftyOne narrows the view for later fields too
-                samples = foua._select_labels_with_type(
+                samples = internal("_select_labels_with_type")(
                     samples, field, label_type
                 )
             if not existing or label_type in _NO_ATTRIBUTE_TYPES:
@@ -108,7 +112,7 @@ def explicit_label_schema(samples, **kwargs):
 def _regular_view(samples):
     # what FiftyOne's annotate() does with patches views first
     if samples._dataset._is_patches:
-        ids = foua._get_patches_view_label_ids(samples)
+        ids = internal("_get_patches_view_label_ids")(samples)
         return samples._root_dataset.select_labels(
             ids=ids, fields=samples._label_fields
         )
@@ -119,8 +123,10 @@ def _normalized_schema(args) -> dict:
     """FiftyOne's per-field schema dicts (copies; the caller's stay)."""
     label_schema = args["label_schema"]
     if label_schema is None:
-        names = inspect.signature(foua._init_label_schema).parameters
-        label_schema = foua._init_label_schema(**{n: args[n] for n in names})
+        names = inspect.signature(internal("_init_label_schema")).parameters
+        label_schema = internal("_init_label_schema")(
+            **{n: args[n] for n in names}
+        )
     elif isinstance(label_schema, list):
         label_schema = {field: {} for field in label_schema}
     return {field: dict(info) for field, info in label_schema.items()}
@@ -166,7 +172,7 @@ def _scan(samples, backend, field, label_type, classes=None):
     attributes = {
         name: backend.recommend_attr_tool(name, value) for name, value in found
     }
-    if foua._is_trackable_field(samples, field, label_type):
+    if internal("_is_trackable_field")(samples, field, label_type):
         attributes.pop("keyframe", None)
     return attributes
 
@@ -180,7 +186,7 @@ def first_attribute_values(samples, field: str) -> list:
         _NotExact: when raw keys do not map exactly onto the attributes
     """
     label_cls, path = samples._get_label_field_path(field)
-    leaf_cls = fol._LABEL_LIST_TO_SINGLE_MAP.get(label_cls, label_cls)
+    leaf_cls = internal("_LABEL_LIST_TO_SINGLE_MAP").get(label_cls, label_cls)
     leaf_field = samples.get_field(path)
     if isinstance(leaf_field, fof.ListField):
         leaf_field = leaf_field.field
@@ -188,12 +194,12 @@ def first_attribute_values(samples, field: str) -> list:
     pipeline = _first_labels_pipeline(
         path,
         is_frame,
-        issubclass(label_cls, fol._HasLabelList),
+        issubclass(label_cls, internal("_HasLabelList")),
         sorted(
             set(leaf_cls._fields)
             | {f.db_field for f in leaf_cls._fields.values()}
         ),
-        issubclass(leaf_cls, fol._HasAttributesDict),
+        issubclass(leaf_cls, internal("_HasAttributesDict")),
     )
     groups = list(
         samples._aggregate(pipeline=pipeline, attach_frames=is_frame)

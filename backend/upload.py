@@ -26,6 +26,7 @@ from .existing_project import (
     remove_imported,
 )
 from .schema import schema_hash, validate_label_schema
+from .server_checks import fit_schema_to_server
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
         )
     plan = fomedia.check_media(samples, config.media_field, config.media_mode)
     backend.connect_to_api()  # unreachable server / bad key fail here
+    if not is_video(samples):  # (video runs refuse polylines themselves)
+        # tags the server's editor cannot show fail here
+        fit_schema_to_server(config, backend.client.capabilities)
     _delete_leftovers(backend.client)
     if getattr(config, "project_id", None) is not None:
         # annotate(project_id=...): the project must cover the schema

@@ -1,15 +1,21 @@
 """`LabelStudioClient`: every call the project makes to Label Studio."""
 
+import logging
 from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
 from . import auth, changes, cloud_storage, exports, storage, uploads, views
+from .capabilities import ServerCapabilities
 from . import tasks as task_ops
 from .errors import LabelStudioConnectionError, LabelStudioNotFoundError
 from .transport import Transport
 
 # Projects per page when listing (the server's default page is 30)
 PROJECTS_PAGE_SIZE = 100
+
+logger = logging.getLogger(__name__)
+# Servers (by URL and version) already warned about in this process
+_WARNED = set()
 
 
 class LabelStudioClient:
@@ -24,6 +30,8 @@ class LabelStudioClient:
         self.url = self._transport.url
         # Why the server last refused a local storage (None if it did not)
         self.storage_refusal: Optional[str] = None
+        # /api/version, read once per client
+        self._version: Optional[str] = None
 
     def __repr__(self) -> str:
         return "LabelStudioClient(%r)" % self.url
@@ -54,11 +62,22 @@ class LabelStudioClient:
         )
 
     def version(self) -> str:
-        # No retries: "server not started" should be reported at once
-        answer = self._transport.json(
-            "GET", "api/version", "read the server version", retries=0
-        )
-        return str(answer.get("release") or answer.get("version") or "")
+        """The server's release (read once per client)."""
+        if self._version is None:
+            # No retries: "server not started" should be reported at once
+            answer = self._transport.json(
+                "GET", "api/version", "read the server version", retries=0
+            )
+            answer = answer if isinstance(answer, dict) else {}
+            self._version = str(
+                answer.get("release") or answer.get("version") or ""
+            )
+        return self._version
+
+    @property
+    def capabilities(self) -> ServerCapabilities:
+        """What this server supports (client/capabilities.py)."""
+        return ServerCapabilities(self.version())
 
     def check(self) -> dict:
         """`{"url", "version", "user": {id, email, username}}`; raises a
@@ -76,6 +95,10 @@ class LabelStudioClient:
                 url=self.url,
             )
         user = self.whoami()
+        warning = self.capabilities.warning()
+        if warning and (self.url, version) not in _WARNED:
+            _WARNED.add((self.url, version))
+            logger.warning(warning)
         return {
             "url": self.url,
             "version": version,

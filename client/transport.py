@@ -27,7 +27,7 @@ import httpx
 from label_studio_sdk.base_client import LabelStudioBase
 from label_studio_sdk.core.api_error import ApiError
 
-from . import errors
+from . import errors, sdk_internals
 
 # Connecting should fail fast even when reads may take minutes
 CONNECT_TIMEOUT = 10.0
@@ -120,11 +120,11 @@ class Transport:
 
     @property
     def uses_personal_access_token(self) -> bool:
-        return not self.sdk._client_wrapper._tokens_client._use_legacy_token
+        return sdk_internals.uses_personal_access_token(self.sdk)
 
     def auth_headers(self) -> dict:
         """Authorization header from the SDK (refreshes a PAT if needed)."""
-        headers = self.sdk._client_wrapper.get_headers()
+        headers = sdk_internals.auth_headers(self.sdk)
         return {"Authorization": headers["Authorization"]}
 
     def guard(self, fn: Callable[[], Any], what: str) -> Any:
@@ -204,7 +204,7 @@ class Transport:
             headers = {"Content-Type": "application/json"}
 
         def send() -> httpx.Response:
-            response = self.sdk._client_wrapper.httpx_client.request(
+            response = sdk_internals.http_client(self.sdk).request(
                 path,
                 method=method,
                 params=params,

@@ -15,6 +15,10 @@ The tag is chosen by ``converters.label_config`` and passed in as
 - ``confidence`` travels as the result ``score``; ``index`` in the hints.
 - A polyline with no drawable shape sends no region and comes back from
   its hint unchanged.
+- Open polylines sent as polygons (``polylines_as_polygons``: servers
+  whose editor has no VectorLabels) come back open: ``closed`` is then
+  read from the hint of an uploaded label (``{"closed": true}`` only for
+  closed ones) and is False for new regions.
 """
 
 import fiftyone.core.labels as fol
@@ -47,6 +51,14 @@ from .results import (
 POLYGON = "polygonlabels"
 VECTOR = "vectorlabels"
 RESULT_TYPES = (POLYGON, VECTOR)
+# Label-schema key of polyline(s) fields sent as PolygonLabels
+AS_POLYGONS = "as_polygons"
+_OPEN_TYPES = ("polyline", "polylines")
+
+
+def _polygons_for_lines(as_polygons: bool, label_type: str) -> bool:
+    """Open-polyline fields sent as polygons."""
+    return bool(as_polygons) and label_type in _OPEN_TYPES
 
 
 def default_filled(label_type: str, closed: bool) -> bool:
@@ -108,15 +120,21 @@ def to_ls_polylines(
     return results
 
 
-def polyline_hints(labels, label_type: str = "polylines") -> dict:
+def polyline_hints(
+    labels, label_type: str = "polylines", as_polygons: bool = False
+) -> dict:
     """``{label id: hint}``: ``index``, ``filled`` when not the default,
-    and ``empty`` for polylines that send no region."""
+    ``closed`` of closed polylines sent as polygons, and ``empty`` for
+    polylines that send no region."""
     hints = {}
+    as_polygons = _polygons_for_lines(as_polygons, label_type)
     for label in labels_of(labels, fol.Polyline, fol.Polylines):
         hint = index_hint(label)
         filled = bool(label.filled)
         if filled != default_filled(label_type, label.closed):
             hint["filled"] = filled
+        if as_polygons and label.closed:
+            hint["closed"] = True
         if not _shapes(label) and label.label is not None:
             hint["empty"] = {
                 "label": str(label.label),
@@ -135,8 +153,12 @@ def from_ls_polylines(
     label_type: str = "polylines",
     hints: dict | None = None,
     problems: list | None = None,
+    as_polygons: bool = False,
 ) -> list[fol.Polyline]:
-    """Polylines from region results, shapes grouped back by label id."""
+    """Polylines from region results, shapes grouped back by label id.
+
+    ``as_polygons``: a ``polyline(s)`` field sent as PolygonLabels
+    (``closed`` then comes from the hints, else False)."""
     _check_type(result_type)
     hints = clean_hints(hints)
     groups = {}  # label id -> {shape index: region}
@@ -158,13 +180,17 @@ def from_ls_polylines(
         regions = [shapes[i] for i in sorted(shapes)]
         first = regions[0]
         hint = hints.get(label_id) or {}
+        closed = first["closed"]
+        if _polygons_for_lines(as_polygons, label_type):
+            # a polygon region is always closed: the hint says otherwise
+            closed = hint_bool(hint, "closed")
         filled = hint.get("filled")
         if not isinstance(filled, bool):
-            filled = default_filled(label_type, first["closed"])
+            filled = default_filled(label_type, closed)
         label = fol.Polyline(
             label=first["label"],
             points=[r["points"] for r in regions],
-            closed=first["closed"],
+            closed=closed,
             filled=filled,
             confidence=first["score"],
         )

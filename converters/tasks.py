@@ -93,11 +93,15 @@ _UNEXPECTED_TYPES = {
 
 def polyline_result_type(label_info: dict) -> str:
     """The result type of a polyline field's control: ``polygonlabels``
-    for polygon(s), ``vectorlabels`` (open or closed) for polyline(s).
+    for polygon(s), ``vectorlabels`` (open or closed) for polyline(s) —
+    ``polygonlabels`` too for polyline(s) marked ``as_polygons`` (servers
+    whose editor has no VectorLabels; see backend/server_checks.py).
 
     Must agree with ``label_config.build_label_config``.
     """
     if label_info["type"] in ("polygon", "polygons"):
+        return pc.POLYGON
+    if label_info.get(pc.AS_POLYGONS):
         return pc.POLYGON
     return pc.VECTOR
 
@@ -269,7 +273,9 @@ def _hints(value, info, width, height) -> dict:
     if label_type in ("detection", "detections"):
         return dc.detection_hints(value)
     if label_type in ("polyline", "polylines", "polygon", "polygons"):
-        return pc.polyline_hints(value, label_type)
+        return pc.polyline_hints(
+            value, label_type, bool(info.get(pc.AS_POLYGONS))
+        )
     if label_type in ("keypoint", "keypoints"):
         return kc.keypoint_hints(value)
     return {}
@@ -291,7 +297,12 @@ def _from_ls(results, info, class_ids, hints, problems, owners=None):
         return dc.from_ls_detections(results, hints, problems)
     if label_type in ("polyline", "polylines", "polygon", "polygons"):
         return pc.from_ls_polylines(
-            results, polyline_result_type(info), label_type, hints, problems
+            results,
+            polyline_result_type(info),
+            label_type,
+            hints,
+            problems,
+            as_polygons=bool(info.get(pc.AS_POLYGONS)),
         )
     if label_type in ("keypoint", "keypoints"):
         return kc.from_ls_keypoints(

@@ -8,6 +8,7 @@ import fiftyone.operators.types as types
 from .. import constants
 from ..backend import fast_annotate
 from ..backend.locks import run_lock
+from ..backend.server_checks import open_polyline_fields
 from . import (
     cloud_form,
     execution,
@@ -55,6 +56,7 @@ class Request:
     media_field: str = "filepath"
     media_mode: str = "auto"
     send_existing: bool = True
+    polylines_as_polygons: bool = False
     open_after: bool = True
     cloud_storage_id: int = None
     predictions: dict = None  # annotate() kwargs (predictions_form)
@@ -113,6 +115,7 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         media_mode="auto",
         send_existing=True,
         cloud_storage_id=None,
+        polylines_as_polygons=False,
         selected=None,
         delegate=False,
         delegation_target=None,
@@ -133,6 +136,7 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
             project_name=project_name or "",
             media_mode=media_mode,
             send_existing=send_existing,
+            polylines_as_polygons=polylines_as_polygons,
             open_in_labelstudio=False,
         )
         if media_field:
@@ -222,6 +226,7 @@ def build_request(ctx, inputs) -> Request:
             view=types.CheckboxView(),
         )
     req.send_existing = bool(ctx.params.get("send_existing", True))
+    req.polylines_as_polygons = _polylines_input(ctx, inputs, req)
 
     inputs.bool(
         "open_in_labelstudio",
@@ -331,6 +336,26 @@ def _media_field_input(ctx, inputs):
     return value, value in media_fields
 
 
+def _polylines_input(ctx, inputs, req: Request) -> bool:
+    """The choice for servers without VectorLabels (Label Studio < 1.23):
+    offered when the schema has open-polyline fields."""
+    schema = req.label_schema or {}
+    if not open_polyline_fields(schema):
+        return False
+    inputs.bool(
+        "polylines_as_polygons",
+        default=False,
+        label="Send open polylines as polygons",
+        description=(
+            "Needed for Label Studio older than 1.23 (its editor cannot "
+            "show open polylines): annotate them as polygons; they load "
+            "back as open polylines"
+        ),
+        view=types.CheckboxView(),
+    )
+    return bool(ctx.params.get("polylines_as_polygons", False))
+
+
 def _send(ctx, req: Request, report) -> dict:
     report(0.0, "Sending %d samples" % req.num_samples, force=True)
     kwargs = dict(req.credentials.kwargs())
@@ -342,6 +367,8 @@ def _send(ctx, req: Request, report) -> dict:
     if req.cloud_storage_id is not None:
         kwargs["cloud_storage_id"] = req.cloud_storage_id
     kwargs.update(req.predictions or {})
+    if req.polylines_as_polygons:
+        kwargs["polylines_as_polygons"] = True
     # Two requests for one new key at once: the second waits, then fails
     # on "already has an annotation run" instead of replacing the first
     with run_lock(ctx.dataset, req.anno_key, "request"):

@@ -54,6 +54,25 @@ def photo_path(name: str) -> str:
     return os.path.join(root, "data", "%s.%s" % (name, ext))
 
 
+CONFIG_CLS = "fiftyone_labelstudio.backend.LabelStudioBackendConfig"
+
+
+def python_recipe(url: str, api_key: str) -> str:
+    """What to paste into another shell to run FiftyOne's Label Studio
+    recipe from Python against the demo server (its own demo token)."""
+    return (
+        "  From Python (FiftyOne's Label Studio recipe), in another shell:\n"
+        "    export FIFTYONE_LABELSTUDIO_URL=%s\n"
+        "    export FIFTYONE_LABELSTUDIO_API_KEY=%s\n"
+        "    export FIFTYONE_LABELSTUDIO_CONFIG_CLS=%s\n"
+        "    %s -c 'import fiftyone as fo; "
+        'ds = fo.load_dataset("%s"); '
+        'ds.annotate("py_run", backend="labelstudio", '
+        'label_field="ground_truth", launch_editor=True)\'\n'
+        % (url, api_key, CONFIG_CLS, sys.executable, DATASET_NAME)
+    )
+
+
 def step(msg: str) -> None:
     print("==> [%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
@@ -151,9 +170,7 @@ def main() -> int:
         FIFTYONE_PLUGINS_DIR=plugins_dir,
         FIFTYONE_LABELSTUDIO_URL=ls["url"],
         FIFTYONE_LABELSTUDIO_API_KEY=ls["token"],
-        FIFTYONE_LABELSTUDIO_CONFIG_CLS=(
-            "fiftyone_labelstudio.backend.LabelStudioBackendConfig"
-        ),
+        FIFTYONE_LABELSTUDIO_CONFIG_CLS=CONFIG_CLS,
         FIFTYONE_ALLOW_LEGACY_ORCHESTRATORS="true",
         FIFTYONE_DO_NOT_TRACK="true",
         FIFTYONE_DATABASE_VALIDATION="false",
@@ -200,6 +217,7 @@ def main() -> int:
             "  Label Studio:  %s  (login %s / %s)\n"
             "  Plugin:        @fiftyone-labelstudio/labelstudio "
             "(press ` in the App, or open the 'Label Studio runs' panel)\n"
+            "\n%s"
             "\n  Press Ctrl-C to stop everything.\n"
             % (
                 app_url,
@@ -207,6 +225,7 @@ def main() -> int:
                 ls["url"],
                 ls["username"],
                 ls["password"],
+                python_recipe(ls["url"], ls["token"]),
             ),
             flush=True,
         )

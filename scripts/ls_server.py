@@ -4,11 +4,16 @@
 Standard library only, so it runs with any Python 3. Label Studio lives in
 its own virtualenv (its pins conflict with fiftyone's).
 
-    python scripts/ls_server.py install
+    python scripts/ls_server.py install [--version 1.20.0]
     eval "$(python scripts/ls_server.py start --port 18080 --data-dir D)"
     python scripts/ls_server.py stop --data-dir D
     # Label Studio on a private PostgreSQL cluster (scripts/pg_server.py)
     eval "$(python scripts/ls_server.py start --db postgresql --data-dir D)"
+
+``--version`` (or ``FIFTYONE_LABELSTUDIO_LS_VERSION``) picks another Label
+Studio release: it gets a virtualenv (``ls-venv-<version>``) and a
+pre-migrated template of its own, so several versions live side by side
+(``scripts/compat.sh``). The default release keeps ``ls-venv``.
 
 ``start`` copies a pre-migrated data dir (built once by ``label-studio
 init``, ~30 s) so that a fresh server answers in ~4 s, sets a known admin
@@ -41,8 +46,25 @@ HOME = os.environ.get(
     "FIFTYONE_LABELSTUDIO_HOME",
     os.path.expanduser("~/.local/share/fiftyone-labelstudio"),
 )
-DEFAULT_VENV = os.path.join(HOME, "ls-venv")
-TEMPLATE_DIR = os.path.join(HOME, "ls-template-%s" % LS_VERSION)
+# the release the tests and the demo use unless told otherwise
+DEFAULT_VERSION = os.environ.get("FIFTYONE_LABELSTUDIO_LS_VERSION") or (
+    LS_VERSION
+)
+
+
+def venv_for(version=None):
+    """The virtualenv of one Label Studio release."""
+    version = version or DEFAULT_VERSION
+    if version == LS_VERSION:
+        return os.path.join(HOME, "ls-venv")
+    return os.path.join(HOME, "ls-venv-%s" % version)
+
+
+def template_for(version=None):
+    return os.path.join(HOME, "ls-template-%s" % (version or DEFAULT_VERSION))
+
+
+DEFAULT_VENV = venv_for()
 USERNAME = "admin@example.com"
 PASSWORD = "admin12345"
 DATABASES = ("sqlite", "postgresql")
@@ -60,20 +82,33 @@ def _bin(venv, name):
     return os.path.join(venv, "bin", name)
 
 
-def install(venv=DEFAULT_VENV):
+def _extra_pins(version):
+    """Pins an older release needs with today's packages.
+
+    Label Studio 1.20-1.22 do not pin PyJWT; with PyJWT >= 2.14 (what pip
+    picks today) they cannot list or revoke personal access tokens
+    ("Invalid crypto padding" on their dummy-signed truncated tokens), so
+    a user could never replace a token. 1.23 pins a PyJWT that works.
+    """
+    parts = tuple(int(p) for p in version.split(".")[:2])
+    return ["PyJWT<2.14"] if parts < (1, 23) else []
+
+
+def install(venv=None, version=None):
     """Creates the Label Studio virtualenv unless it already works."""
+    version = version or DEFAULT_VERSION
+    venv = venv or venv_for(version)
     exe = _bin(venv, "label-studio")
     if os.path.exists(exe):
         return exe
-    log(
-        "installing label-studio %s into %s (a few minutes)"
-        % (LS_VERSION, venv)
-    )
+    log("installing label-studio %s into %s (a few minutes)" % (version, venv))
     os.makedirs(os.path.dirname(venv), exist_ok=True)
     subprocess.check_call([sys.executable, "-m", "venv", venv])
     pip = [_bin(venv, "python"), "-m", "pip", "install", "-q"]
     subprocess.check_call(pip + ["--upgrade", "pip"])
-    subprocess.check_call(pip + ["label-studio==%s" % LS_VERSION])
+    subprocess.check_call(
+        pip + ["label-studio==%s" % version] + _extra_pins(version)
+    )
     return exe
 
 
@@ -93,12 +128,13 @@ def _server_env(data_dir, files_root):
     return env
 
 
-def _build_template(venv):
+def _build_template(venv, version=None):
     """Runs the ~30 s migrations once; later servers copy the result."""
-    if os.path.exists(os.path.join(TEMPLATE_DIR, "label_studio.sqlite3")):
-        return
+    template = template_for(version)
+    if os.path.exists(os.path.join(template, "label_studio.sqlite3")):
+        return template
     log("building a pre-migrated data dir (once, ~30 s)")
-    tmp = TEMPLATE_DIR + ".tmp%d" % os.getpid()
+    tmp = template + ".tmp%d" % os.getpid()
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     files_root = os.path.join(tmp, "files")
@@ -129,9 +165,10 @@ def _build_template(venv):
     )
     shutil.rmtree(files_root, ignore_errors=True)
     try:
-        os.rename(tmp, TEMPLATE_DIR)
+        os.rename(tmp, template)
     except OSError:  # built concurrently by another process
         shutil.rmtree(tmp, ignore_errors=True)
+    return template
 
 
 def _pg_template_dir():
@@ -259,17 +296,22 @@ def start(
     token=DEFAULT_TOKEN,
     venv=None,
     db="sqlite",
+    version=None,
 ):
     """Starts a server and returns its connection info once it answers.
 
     ``db``: ``"sqlite"`` (a file in the data dir) or ``"postgresql"`` (a
-    private cluster started here, see ``scripts/pg_server.py``)."""
+    private cluster started here, see ``scripts/pg_server.py``; only for
+    the default Label Studio release)."""
     if db not in DATABASES:
         raise SystemExit(
             "unknown database %r: use one of %s" % (db, ", ".join(DATABASES))
         )
-    venv = venv or DEFAULT_VENV
-    install(venv)
+    version = version or DEFAULT_VERSION
+    if db == "postgresql" and version != LS_VERSION:
+        raise SystemExit("--db postgresql needs Label Studio %s" % LS_VERSION)
+    venv = venv or venv_for(version)
+    install(venv, version)
     if not 6 <= len(token) <= 40:
         raise SystemExit("token must be 6 to 40 characters")
     port = port or _free_port()
@@ -287,9 +329,9 @@ def start(
         env.update(pg_server.ls_env(pg))
     else:
         if not os.path.exists(os.path.join(data_dir, "label_studio.sqlite3")):
-            _build_template(venv)
+            template = _build_template(venv, version)
             os.makedirs(os.path.dirname(data_dir) or ".", exist_ok=True)
-            shutil.copytree(TEMPLATE_DIR, data_dir, dirs_exist_ok=True)
+            shutil.copytree(template, data_dir, dirs_exist_ok=True)
         _set_token(data_dir, token)
     os.makedirs(files_root, exist_ok=True)
 
@@ -407,7 +449,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_install = sub.add_parser("install", help="create the Label Studio venv")
-    p_install.add_argument("--venv", default=DEFAULT_VENV)
+    p_install.add_argument("--version", default=None)
+    p_install.add_argument("--venv", default=None)
     p_install.add_argument(
         "--postgres",
         action="store_true",
@@ -418,7 +461,8 @@ def main(argv=None):
     p_start.add_argument("--data-dir", required=True)
     p_start.add_argument("--files-root", default=None)
     p_start.add_argument("--token", default=DEFAULT_TOKEN)
-    p_start.add_argument("--venv", default=DEFAULT_VENV)
+    p_start.add_argument("--version", default=None)
+    p_start.add_argument("--venv", default=None)
     p_start.add_argument("--json", action="store_true")
     p_start.add_argument("--db", choices=DATABASES, default="sqlite")
     p_stop = sub.add_parser("stop", help="stop a server")
@@ -426,10 +470,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "install":
-        install(args.venv)
-        _build_template(args.venv)
+        venv = args.venv or venv_for(args.version)
+        install(venv, args.version)
+        _build_template(venv, args.version)
         if args.postgres:
-            _build_pg_template(args.venv)
+            _build_pg_template(venv)
     elif args.command == "start":
         info = start(
             args.port,
@@ -438,6 +483,7 @@ def main(argv=None):
             args.token,
             args.venv,
             db=args.db,
+            version=args.version,
         )
         if args.json:
             print(json.dumps(info))

@@ -57,6 +57,9 @@ fi
 
 step "installing Label Studio in its own virtualenv (first time: ~3 min)"
 "$VENV/bin/python" "$REPO/scripts/ls_server.py" install
+# the oldest supported release, for tests/integration/test_server_versions.py
+step "installing Label Studio 1.20.0 in its own virtualenv (first time: ~3 min)"
+"$VENV/bin/python" "$REPO/scripts/ls_server.py" install --version 1.20.0
 
 if [ "$want_postgres" = 1 ]; then
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

@@ -138,7 +138,9 @@ def _server_env(extra):
     return env
 
 
-def start_label_studio(data_dir, db="sqlite", env=None, files_root=None):
+def start_label_studio(
+    data_dir, db="sqlite", env=None, files_root=None, version=None
+):
     """Starts a Label Studio server (``scripts/ls_server.py``) and returns
     its facts (``url``, ``token``, ``files_root``, ``data_dir``, ``db``);
     ``stop_label_studio(data_dir)`` stops it (and its PostgreSQL)."""
@@ -154,6 +156,8 @@ def start_label_studio(data_dir, db="sqlite", env=None, files_root=None):
     ]
     if files_root:
         cmd += ["--files-root", files_root]
+    if version:
+        cmd += ["--version", version]
     out = subprocess.run(
         cmd,
         check=True,
@@ -221,9 +225,16 @@ def stop_label_studio(data_dir):
     )
 
 
-def _start_server(name="label-studio", env=None, files_root=None):
+def _start_server(
+    name="label-studio", env=None, files_root=None, version=None
+):
+    # other releases run on SQLite (PostgreSQL is set up for the default)
     return start_label_studio(
-        os.path.join(_TMP, name), TEST_DB, env=env, files_root=files_root
+        os.path.join(_TMP, name),
+        TEST_DB if version is None else "sqlite",
+        env=env,
+        files_root=files_root,
+        version=version,
     )
 
 
@@ -343,6 +354,26 @@ def s3_env(s3_server, monkeypatch):
     return s3_server
 
 
+# The oldest Label Studio release the plugin supports (its own venv,
+# installed by scripts/setup.sh: ls_server.py install --version ...)
+OLDEST_LS_VERSION = "1.20.0"
+
+
+@pytest.fixture(scope="session")
+def oldest_ls_server():
+    """A second real server running the oldest supported release."""
+    started = _start_server("label-studio-oldest", version=OLDEST_LS_VERSION)
+    server = LabelStudioServer(
+        started["url"],
+        started["token"],
+        started["files_root"],
+        started["version"],
+        data_dir=started["data_dir"],
+    )
+    yield server
+    stop_label_studio(started["data_dir"])
+
+
 @pytest.fixture(scope="session")
 def ls_client(ls_server):
     from fiftyone_labelstudio.client import LabelStudioClient
@@ -411,6 +442,7 @@ def pytest_sessionfinish(session, exitstatus):
         "images",
         "label-studio",
         "label-studio-cloud",
+        "label-studio-oldest",
         "ls-cloud-root",
         "s3",
         "plugins",

@@ -4,7 +4,10 @@ Selectors were found on screenshots of Label Studio 1.23.2: the login form
 (``input[name=email]``), the labeling editor's image (``img[alt=<Image tag
 name>]``, drawn over by Konva canvases of the same size), the label chips
 below it (``.lsf-label``), the Regions list (``.lsf-outliner-item``) and the
-bottom bar's Submit button (``[data-testid=bottombar-submit-button]``).
+bottom bar's Submit button (``[data-testid=bottombar-submit-button]`` on
+1.23, ``button[name=submit]`` on 1.22, ``button[aria-label=submit]`` on
+1.20; data-manager rows:
+``[data-testid=table-row]`` on 1.23, ``.lsf-table-row`` before).
 
 Existing labels imported as predictions are copied into the new annotation
 when a task opens, so a submitted annotation holds them plus the drawn box.
@@ -31,6 +34,9 @@ class DrawnBox:
 
     def as_bounding_box(self) -> list:
         return [self.x, self.y, self.width, self.height]
+
+
+ROWS = "[data-testid=table-row], .lsf-table-row"
 
 
 class LabelStudioPage:
@@ -63,7 +69,8 @@ class LabelStudioPage:
             "%s/projects/%d/data" % (self.url, project_id),
             wait_until="domcontentloaded",
         )
-        page.locator("[data-testid=table-row]").first.wait_for(timeout=30000)
+        # 1.23 rows have a test id; 1.20-1.22 rows only a class
+        page.locator(ROWS).first.wait_for(timeout=30000)
         self._shoot("ls_project")
 
     def open_tab(self, project_id: int, tab_id: int) -> None:
@@ -113,7 +120,7 @@ class LabelStudioPage:
 
     def open_first_task(self) -> None:
         """Clicks the first task row; its labeling editor opens."""
-        self.page.locator("[data-testid=table-row]").first.click()
+        self.page.locator(ROWS).first.click()
         self.wait_for_image()
         self._shoot("ls_task")
 
@@ -201,7 +208,11 @@ class LabelStudioPage:
             lambda r: "/annotations" in r.url and r.request.method == "POST",
             timeout=30000,
         ) as answer:
-            page.locator("[data-testid=bottombar-submit-button]").click()
+            # 1.23: a test id; 1.22: name=submit; 1.20: aria-label=submit
+            page.locator(
+                "[data-testid=bottombar-submit-button], "
+                "button[name=submit], button[aria-label=submit]"
+            ).first.click()
         response = answer.value
         if response.status >= 400:
             raise AssertionError(
