@@ -25,6 +25,7 @@ takes the public paths on purpose (tests compare both).
 import inspect
 import logging
 import os
+import sys
 import threading
 from typing import Any, Optional
 
@@ -282,3 +283,29 @@ def root_dataset(samples):
     """The dataset a collection belongs to (``samples._root_dataset``,
     which every FiftyOne collection has; checked above)."""
     return samples._root_dataset
+
+
+_NOT_FOUND = object()
+
+
+def load_call_argument(name: str, default=None):
+    """An argument of the FiftyOne ``load_annotations`` call that is
+    running below us (``unexpected``, ``dest_field``, or a ``**kwargs``
+    entry such as ``full``), or ``default`` when there is none.
+
+    FiftyOne's backend contract does not pass the load's options to
+    ``download_annotations``; they are arguments of the public
+    ``fiftyone.utils.annotations.load_annotations`` frame that called it.
+    The one place that reads a caller's frame; every caller has a safe
+    default (keep labels / read every task).
+    """
+    code = getattr(foua.load_annotations, "__code__", None)
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code:
+            local = frame.f_locals
+            if name in local:
+                return local[name]
+            return (local.get("kwargs") or {}).get(name, default)
+        frame = frame.f_back
+    return default

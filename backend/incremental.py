@@ -27,8 +27,9 @@ is older than the position (database restored from a backup, clock reset).
 
 import datetime as dt
 import json
-import sys
 from typing import Iterable, Iterator, Optional
+
+from .fiftyone_internals import load_call_argument
 
 MARGIN = dt.timedelta(seconds=60)
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -95,22 +96,10 @@ def signature(annotator, results, unexpected) -> str:
 
 
 def _caller_dest_field():
-    """``dest_field`` of the FiftyOne ``load_annotations`` call below us
-    (FiftyOne's contract does not pass it to ``download_annotations``;
-    see unexpected.caller_unexpected). Not found: unknown, which never
-    matches a recorded position, so the load reads everything."""
-    try:
-        import fiftyone.utils.annotations as foua
-
-        code = foua.load_annotations.__code__
-    except (ImportError, AttributeError):
-        return _UNKNOWN
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is code:
-            return frame.f_locals.get("dest_field")
-        frame = frame.f_back
-    return _UNKNOWN
+    """``dest_field`` of FiftyOne's ``load_annotations`` call. Not found:
+    unknown, which never matches a recorded position, so the load reads
+    everything."""
+    return load_call_argument("dest_field", _UNKNOWN)
 
 
 def full_requested(results) -> bool:
@@ -120,18 +109,7 @@ def full_requested(results) -> bool:
     _full_requested``) or FiftyOne's call frame."""
     if results.config.pop_full() or getattr(results, "_full_requested", 0):
         return True
-    try:
-        import fiftyone.utils.annotations as foua
-
-        code = foua.load_annotations.__code__
-    except (ImportError, AttributeError):
-        return False
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is code:
-            return bool((frame.f_locals.get("kwargs") or {}).get("full"))
-        frame = frame.f_back
-    return False
+    return bool(load_call_argument("full", False))
 
 
 def read_samples(results, read_plan, converted) -> set:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .fiftyone_internals import load_call_argument
+
 logger = logging.getLogger(__name__)
 
 UNKNOWN_CLASSES_KEY = "unknown_classes"
@@ -66,25 +68,9 @@ class UnknownClasses:
 
 def caller_unexpected():
     """The ``unexpected=`` of the FiftyOne ``load_annotations`` call that
-    is downloading, or None when it cannot be read.
-
-    FiftyOne's contract does not pass it to ``download_annotations``; it
-    is the argument of the public ``fiftyone.utils.annotations.
-    load_annotations`` frame below us. None (not found, e.g. another
-    caller) means "keep": nothing is lost.
-    """
-    try:
-        import fiftyone.utils.annotations as foua
-
-        code = foua.load_annotations.__code__
-    except (ImportError, AttributeError):
-        return None
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is code:
-            return frame.f_locals.get("unexpected")
-        frame = frame.f_back
-    return None
+    is downloading, or None when it cannot be read (None means "keep":
+    nothing is lost)."""
+    return load_call_argument("unexpected")
 
 
 def decide(unexpected, field_name: str, return_type: str, found) -> str:
