@@ -464,3 +464,27 @@ def pytest_unconfigure(config):
         os.rmdir(_TMP)
     except OSError:
         pass
+
+
+class StartedServer:
+    """A Label Studio server a test module started (``info``: what
+    ``ls_server.py start --json`` printed)."""
+
+    def __init__(self, info):
+        self.url = info["url"]
+        self.api_key = info["token"]
+        self.info = info
+
+
+@pytest.fixture(scope="module")
+def pg_ls():
+    """A Label Studio server of its own on a private PostgreSQL cluster
+    (``scripts/pg_server.py``), stopped and removed after the module."""
+    data_dir = tempfile.mkdtemp(prefix="fols-ls-pg-")
+    info = start_label_studio(data_dir, db="postgresql")
+    try:
+        assert info["db"] == "postgresql" and info["pg_port"]
+        yield StartedServer(info)
+    finally:
+        stop_label_studio(data_dir)  # deletes the cluster's directory
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -8,17 +8,13 @@ and the rows are checked in PostgreSQL itself. The whole suite runs on
 PostgreSQL with ``FIFTYONE_LABELSTUDIO_TEST_DB=postgresql``.
 """
 
-import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import fiftyone as fo
 import pytest
 
-from conftest import REPO, start_label_studio, stop_label_studio
 from test_backend_common import (
     BACKEND,
     add_images,
@@ -33,24 +29,9 @@ from test_backend_common import (
     tasks_by_sample,
 )
 
-
-class _Server:
-    def __init__(self, info):
-        self.url = info["url"]
-        self.api_key = info["token"]
-        self.info = info
-
-
-@pytest.fixture(scope="module")
-def pg_ls():
-    data_dir = tempfile.mkdtemp(prefix="fols-ls-pg-")
-    info = start_label_studio(data_dir, db="postgresql")
-    try:
-        assert info["db"] == "postgresql" and info["pg_port"]
-        yield _Server(info)
-    finally:
-        stop_label_studio(data_dir)  # deletes the cluster's directory
-        shutil.rmtree(data_dir, ignore_errors=True)
+_REPO = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
 
 
 @pytest.fixture
@@ -73,7 +54,7 @@ def _pg_rows(pg_ls, sql):
         "info = json.load(open(d + '/cluster.json'));"
         "print(pg_server.psql(d, info['port'], %r, db='labelstudio'))"
         % (
-            os.path.join(REPO, "scripts"),
+            os.path.join(_REPO, "scripts"),
             os.path.join(pg_ls.info["data_dir"], "pg.json"),
             sql,
         )
