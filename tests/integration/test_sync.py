@@ -287,3 +287,57 @@ def test_killed_sync_restarts_from_its_position(
     # the restart read only what changed since the killed sync's position
     assert result["last_change"]["incremental"] is True
     assert _label(dataset, samples[0].id) == ["dog"]
+
+
+def test_delegated_operator_shown_and_stopped_from_the_panel(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    from test_operators_support import queue, run_queued
+    from test_panel_runs import panel_event, rendered
+
+    samples, tasks = _setup(dataset, sample_images, ls_server, ls_client)
+    dataset.persistent = True  # delegated operations open it by name
+    op_id = queue("sync_annotations", dataset, {"anno_key": KEY, "every": 1})
+    box = {}
+    worker = threading.Thread(
+        target=lambda: box.update(doc=run_queued(op_id, dataset.name)),
+        daemon=True,
+    )
+    worker.start()
+    _wait(lambda: _rounds(dataset) >= 1, what="the first round")
+    _relabel(ls_client, tasks[samples[0].id], "dog")
+    _wait(lambda: _label(dataset, samples[0].id) == ["dog"])
+    _wait(
+        lambda: (fols.sync_status(dataset, KEY)["last_change"] or {}).get(
+            "unfinished"
+        )
+        == 3,
+        what="a round after the annotation",
+    )
+
+    ctx, calls = panel_event(dataset, "on_load")
+    (row,) = ctx.panel.get_state("syncs")
+    assert row["anno_key"] == KEY and row["running"] is True
+    assert row["status"].startswith("running (")
+    assert row["last_sync"] != "never"
+    assert "1/4 annotated" in row["last_change"]
+    props = rendered(calls)
+    table = props["syncs"]["view"]
+    assert [a["name"] for a in table["row_actions"]] == ["stop_sync"]
+
+    state = {"syncs": ctx.panel.get_state("syncs")}
+    ctx, calls = panel_event(dataset, "stop_sync", state=state, row=0)
+    (note,) = [p for u, p in calls if u.endswith("notify")]
+    assert "Stopping the live sync of 'live'" in note["message"]
+    worker.join(60)
+    assert not worker.is_alive()
+    doc = box["doc"]
+    assert doc.run_state == "completed", doc.run_state
+    assert doc.result.result["state"] == "it was stopped"
+    assert doc.result.result["rounds"] >= 2
+    assert "1/4 annotated" in (doc.status.label or "")
+
+    ctx, _ = panel_event(dataset, "on_load")
+    (row,) = ctx.panel.get_state("syncs")
+    assert row["running"] is False
+    assert row["status"] == "ended: it was stopped"
