@@ -4,7 +4,8 @@ Starts a fresh Label Studio (``scripts/ls_server.py``) and a private
 mongod (``scripts/mongo_server.py``), sends N images x 10 boxes (local
 files), runs ``fiftyone_labelstudio.sync(every=...)`` in a thread, then
 submits annotations one at a time through Label Studio's API (one box
-kept of ten) at random moments and polls the sample in MongoDB every 10 ms
+kept of ten) at random moments, once ``--settle`` seconds passed after
+the tasks were created, and polls the sample in MongoDB every 10 ms
 until its labels changed. Prints one JSON line.
 
     python bench/sync_latency.py --n 300 --n 5000 --every 1 --submits 8
@@ -60,7 +61,7 @@ def _start_servers(tmp):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _measure(n, every, submits, ls):
+def _measure(n, every, submits, ls, settle):
     sys.path.insert(0, BENCH)
     import dataset_gen
     import harness
@@ -92,8 +93,13 @@ def _measure(n, every, submits, ls):
         daemon=True,
     )
     runner.start()
-    while not rounds:
+    # tasks changed within incremental.MARGIN (60 s) of the position are
+    # read again by every round: annotations come long after the tasks
+    # were created, so measure once the new tasks are out of that window
+    ready = time.perf_counter() + settle
+    while not rounds or time.perf_counter() < ready:
         time.sleep(0.05)
+    settled = len(rounds)
     collection = dataset._sample_collection
     field = harness.LABEL_FIELD
     rng = random.Random(0)
@@ -120,13 +126,15 @@ def _measure(n, every, submits, ls):
         latencies.append(time.perf_counter() - submitted)
     fols.stop_sync(dataset, key)
     runner.join(120)
-    later = [r["seconds"] for r in rounds[1:]]
+    later = [r["seconds"] for r in rounds[settled:]]
+    read = [r["tasks_read"] for r in rounds[settled:]]
     return {
         "n": n,
         "every_s": every,
         "annotate_s": round(annotate_s, 2),
         "first_round_s (full read)": rounds[0]["seconds"],
         "incremental_round_s_median": round(statistics.median(later), 3),
+        "incremental_tasks_read_max": max(read),
         "latency_s": [round(x, 2) for x in latencies],
         "latency_s_median": round(statistics.median(latencies), 2),
         "latency_s_max": round(max(latencies), 2),
@@ -139,12 +147,17 @@ def main():
     parser.add_argument("--n", type=int, action="append")
     parser.add_argument("--every", type=float, default=1.0)
     parser.add_argument("--submits", type=int, default=8)
+    parser.add_argument("--settle", type=float, default=65.0)
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="fols-sync-bench-")
     ls = _start_servers(tmp)
     try:
         for n in args.n or [300]:
-            print(json.dumps(_measure(n, args.every, args.submits, ls)))
+            print(
+                json.dumps(
+                    _measure(n, args.every, args.submits, ls, args.settle)
+                )
+            )
             sys.stdout.flush()
     finally:
         subprocess.run(
