@@ -84,6 +84,11 @@ def signature(annotator, results, unexpected) -> str:
     dest_field = getattr(results, "_dest_field", _UNKNOWN)
     if dest_field == _UNKNOWN:
         dest_field = _caller_dest_field()
+    if isinstance(dest_field, dict) and all(
+        k == v for k, v in dest_field.items()
+    ):
+        # the load form's {field: field} is the default: same as None
+        dest_field = None
     return json.dumps(
         {
             "annotator": annotator,
