@@ -121,9 +121,10 @@ def load(
         )
     boxes = _count_boxes(dataset)
     # what the load read (incremental or not: backend/incremental.py)
-    report = getattr(
-        dataset.load_annotation_results(run), "_load_report", None
-    ) or {}
+    report = (
+        getattr(dataset.load_annotation_results(run), "_load_report", None)
+        or {}
+    )
     expected = BOXES_PER_SAMPLE * len(dataset)
     return {
         "seconds": timer.sections["load"],

@@ -73,9 +73,7 @@ def _annotate(runner, args, section, who, mode, n, rep):
     return run, result.get("project_id")
 
 
-def _annotate_seed_load(
-    runner, args, section, who, n, rep, seed, then=None
-):
+def _annotate_seed_load(runner, args, section, who, n, rep, seed, then=None):
     """annotate (local) -> seed -> load [-> floor load for ours]
     [-> ``then(run, project_id, tag)``]."""
     run, project_id = _annotate(runner, args, section, who, "local", n, rep)
