@@ -146,14 +146,18 @@ def _incremental(runner, args):
     from seed_annotations import change
 
     def then(run, project_id, tag):
-        runner.child(
-            "load",
-            tag=dict(tag, who="ours_fo", what="load"),
-            backend="ours_fo",
-            run=run,
-            full=True,
-        )
-        for k, who in enumerate(("ours", "ours_fo")):
+        # FiftyOne's per-sample merge is the slowest case: --fo-max-n
+        # bounds the N it runs at
+        with_fo = tag["n"] <= args.fo_max_n
+        if with_fo:
+            runner.child(
+                "load",
+                tag=dict(tag, who="ours_fo", what="load"),
+                backend="ours_fo",
+                run=run,
+                full=True,
+            )
+        for k, who in enumerate(("ours", "ours_fo")[: 1 + with_fo]):
             try:
                 changed = change(project_id, args.changed, seed=k + 1)
             except Exception as exc:
@@ -178,7 +182,8 @@ def _scaling(runner, args, seed):
     for n in args.sizes:
         if "compare" in args.only and n == args.compare_n:
             continue  # the compare section measured it
-        _floor_annotate(runner, "scaling", "local", n, 0)
+        if not args.no_annotate_floor:
+            _floor_annotate(runner, "scaling", "local", n, 0)
         then = None if args.changed <= 0 else _incremental(runner, args)
         _annotate_seed_load(
             runner, args, "scaling", "ours", n, 0, seed, then=then

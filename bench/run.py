@@ -75,6 +75,17 @@ def parse_args(argv):
         "load (0: no incremental loads)",
     )
     p.add_argument(
+        "--fo-max-n",
+        type=int,
+        default=10**9,
+        help="scaling: largest N loaded through dataset.load_annotations",
+    )
+    p.add_argument(
+        "--no-annotate-floor",
+        action="store_true",
+        help="scaling: skip the annotate floor (saves one import of N)",
+    )
+    p.add_argument(
         "--db",
         default=os.environ.get("BENCH_DB", "sqlite"),
         help="Label Studio's database (set by scripts/bench.sh --db)",
