@@ -8,9 +8,10 @@ compare (N = --compare-n, --repeat times, local storage unless noted):
     (upload), ours annotate (upload)
 upload (N = --upload-n): floor, ours and built-in annotate in upload mode
 scaling (each N of --sizes, once, local storage): floor annotate, ours
-    annotate -> seed -> ours load -> floor load -> full load through
+    annotate -> seed -> ours load -> full load through
     dataset.load_annotations -> 1% changed -> ours incremental load -> 1%
-    changed -> dataset.load_annotations incremental (--changed 0: none);
+    changed -> dataset.load_annotations incremental (--changed 0: none)
+    -> floor load (last: it rewrites the field with fresh label ids);
     N == --compare-n reuses the compare section's first repetition
 rle: one child
 """
@@ -74,8 +75,8 @@ def _annotate(runner, args, section, who, mode, n, rep):
 
 
 def _annotate_seed_load(runner, args, section, who, n, rep, seed, then=None):
-    """annotate (local) -> seed -> load [-> floor load for ours]
-    [-> ``then(run, project_id, tag)``]."""
+    """annotate (local) -> seed -> load [-> ``then(run, project_id,
+    tag)``] [-> floor load for ours]."""
     run, project_id = _annotate(runner, args, section, who, "local", n, rep)
     if project_id is None:
         return
@@ -96,6 +97,10 @@ def _annotate_seed_load(runner, args, section, who, n, rep, seed, then=None):
             run=run,
             profile=_profile_path(args, "load", who, "local", n, rep),
         )
+        if then is not None:
+            # before the floor load: it rewrites the run's field with
+            # labels of fresh ids, which the run's id_map does not know
+            then(run, project_id, tag)
         if who == "ours":
             runner.child(
                 "floor_load",
@@ -103,8 +108,6 @@ def _annotate_seed_load(runner, args, section, who, n, rep, seed, then=None):
                 run=run,
                 project_id=project_id,
             )
-        if then is not None:
-            then(run, project_id, tag)
     finally:
         _delete_project(project_id)
 
