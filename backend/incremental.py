@@ -245,9 +245,19 @@ def read(client, results, read_plan: ReadPlan, **export_kwargs):
     """The tasks to load, tracked for the new position."""
     from .existing_project import export_run_tasks
 
+    from .existing_project import IMPORTED
+
+    task_map = getattr(results, "task_map", None) or {}
     if read_plan.incremental:
         tasks = client.export_tasks(
             results.project_id, ids=read_plan.ids, **export_kwargs
+        )
+    elif task_map and getattr(results, "origin", None) != IMPORTED:
+        # the run's task ids, 500 a request: one request of a whole large
+        # project outlasts Label Studio's request timeouts (its Docker
+        # image kills requests after 120 s; 50k tasks take ~400 s)
+        tasks = client.export_tasks(
+            results.project_id, ids=sorted(task_map), **export_kwargs
         )
     else:
         tasks = export_run_tasks(client, results, **export_kwargs)
