@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import eta.core.utils as etau
 
-from . import bulk_merge
+from . import batched_download, bulk_merge
 from .fiftyone_internals import fast_paths_ok, internal
 
 logger = logging.getLogger(__name__)
@@ -63,16 +63,71 @@ def load_annotations(
     # part of the load options an incremental load must share
     results._dest_field = dest_field
     results._full_requested = bool(kwargs.get("full"))
+    returned = defaultdict(dict)
+    prompted = {}
+    batched = batched_download.supported(results)
+    batches = None
+    merged = False
     try:
-        annotations = results.backend.download_annotations(
-            results, unexpected=unexpected
-        )
+        if batched:
+            # merged batch by batch while the tasks are read: neither the
+            # export nor its labels are ever held whole
+            batches = batched_download.download_batches(
+                results.backend, results, unexpected=unexpected
+            )
+        else:
+            batches = [
+                results.backend.download_annotations(
+                    results, unexpected=unexpected
+                )
+            ]
+        for annotations in batches:
+            merged = True
+            _merge_all(
+                dataset,
+                results,
+                schema,
+                targets,
+                annotations,
+                unexpected,
+                False if batched else progress,
+                returned,
+                prompted,
+            )
+    except BaseException:
+        if batched and merged:
+            # keep the id_map of what was merged (the position is not
+            # moved: the next load reads those tasks again)
+            batches.close()
+            results.backend.save_run_results(dataset, anno_key, results)
+        raise
     finally:
         results._raw_label_fields = None
         del results._dest_field
         del results._full_requested
-    returned = defaultdict(dict)
 
+    results.backend.save_run_results(dataset, anno_key, results)
+    if cleanup:
+        results.cleanup()
+    if unexpected == "return":
+        return dict(returned) if returned else None
+    return None
+
+
+def _merge_all(
+    dataset,
+    results,
+    schema,
+    targets,
+    annotations,
+    unexpected,
+    progress,
+    returned,
+    prompted,
+):
+    """Merges one ``download_annotations`` answer (the whole load, or
+    one batch of it); ``prompted`` keeps the answers of
+    ``unexpected="prompt"`` for the next batches."""
     for field, label_info in schema.items():
         label_type = label_info.get("type", None)
         global_attrs, class_attrs = internal("_parse_attributes")(label_info)
@@ -98,9 +153,12 @@ def load_annotations(
                 continue
             new_field = None
             if label_info.get("allow_additions", True):
-                new_field = _unexpected_field(
-                    dataset, results, anno_type, target, schema, unexpected
-                )
+                key = (field, anno_type)
+                if key not in prompted:
+                    prompted[key] = _unexpected_field(
+                        dataset, results, anno_type, target, schema, unexpected
+                    )
+                new_field = prompted[key]
             if new_field:
                 new_field = internal("_handle_frame_fields")(
                     dataset, new_field, target
@@ -117,14 +175,9 @@ def load_annotations(
                 logger.info("Skipping labels of type '%s'", anno_type)
             if unexpected == "return":
                 key = _returned_key(dataset, results, target)
-                returned[key][anno_type] = _returned_annos(results, annos)
-
-    results.backend.save_run_results(dataset, anno_key, results)
-    if cleanup:
-        results.cleanup()
-    if unexpected == "return":
-        return dict(returned) if returned else None
-    return None
+                returned[key].setdefault(anno_type, {}).update(
+                    _returned_annos(results, annos)
+                )
 
 
 def _destination(dataset, results, field, schema, dest_field) -> str:

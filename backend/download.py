@@ -36,8 +36,6 @@ def download(backend, results, unexpected=None) -> dict:
     ``unexpected`` is the load's ``unexpected=`` (see :mod:`.unexpected`
     for labels of classes the run does not list; None keeps them).
     """
-    from ..converters.tasks import RETURN_TYPES
-
     config = results.config
     schema = config.label_schema
     full = incremental.full_requested(results)
@@ -70,68 +68,116 @@ def download(backend, results, unexpected=None) -> dict:
         incremental.narrow_id_map(
             results, incremental.read_samples(results, read_plan, converted)
         )
-    expected = {f: RETURN_TYPES[i["type"]] for f, i in schema.items()}
-    annotations = {field: {} for field in schema}
-    problems = Counter()
-    unloaded = Counter()
-    unreadable = {}  # {field: {sample id: label ids | True}}
-    unknown = unknown_classes.UnknownClasses()
-    for sample_id, (_, labels, task_problems, extra) in list(
-        converted.items()
-    ):
-        converted[sample_id] = True  # only the keys are used later
-        for field, by_type in labels.items():
-            _add(annotations[field], sample_id, by_type)
-        for name, by_type in extra.items():
-            own_type = expected.get(name)
-            if own_type in by_type:
-                # the field's own type, classes the run does not list
-                unknown.add(name, sample_id, own_type, by_type.pop(own_type))
-            _route(annotations, expected, name, sample_id, by_type, unloaded)
-        for from_name, _, reason in task_problems:
-            problems[(from_name, _generic(reason))] += 1
-        _note_unreadable(results, sample_id, labels, task_problems, unreadable)
-
-    # Per-annotator fields (annotators.py) hold only that person's labels:
-    # no fallback to the sample's current labels there
-    if getattr(config, "_only_annotated", False):
-        unchanged = 0
-    else:
-        unchanged = _keep_unchanged(results, annotations, converted)
-    if unchanged:
-        counts["samples left as they are (no annotation or no task)"] = (
-            unchanged
-        )
-    kept = _keep_unreadable(results, annotations, unreadable)
-    if kept:
-        counts["uploaded labels left as they are (unreadable result)"] = kept
-    _log(results, num_tasks, counts, problems, unloaded)
-    unknown_report = unknown_classes.apply(
-        unknown,
-        annotations,
-        unexpected,
-        _add,
-        getattr(results, "_raw_label_fields", None) or (),
-        _mask_targets(results, unknown.labels),
-    )
-    _save_mask_targets(results, unknown_report)
-    unknown_classes.log_report(results.key, unknown_report)
-    # For callers that report the load (the operator); private, so never
-    # stored with the run
-    results._load_report = {
-        "skipped_results": sum(problems.values()),
-        "skipped_details": [
-            "%d x %s: %s" % (n, from_name, reason)
-            for (from_name, reason), n in problems.most_common()
-        ],
-        "unknown_classes": unknown_report,
-        "unknown_classes_details": unknown_classes.summary_lines(
-            unknown_report
-        ),
-    }
-    incremental.record(results, read_plan)
-    results._load_report.update(results._load_changes)
+    tally = Tally(results, counts)
+    annotations = tally.assemble(converted, unexpected)
+    tally.finish(num_tasks, read_plan)
     return annotations
+
+
+class Tally:
+    """What a load found, summed over the batches it merges: counts,
+    skipped results, unknown classes (and the decision on them, taken
+    once per field)."""
+
+    def __init__(self, results, counts=None):
+        from ..converters.tasks import RETURN_TYPES
+
+        self.results = results
+        schema = results.config.label_schema
+        self.expected = {f: RETURN_TYPES[i["type"]] for f, i in schema.items()}
+        self.counts = counts if counts is not None else Counter()
+        self.problems = Counter()
+        self.unloaded = Counter()
+        self.unknown_report = {}
+        self.decisions = {}
+
+    def assemble(self, converted: dict, unexpected) -> dict:
+        """The ``download_annotations`` answer for the samples of
+        ``converted`` (``{sample id: (stamp, labels, problems,
+        unexpected)}``, whose values are dropped on the way)."""
+        results = self.results
+        schema = results.config.label_schema
+        expected = self.expected
+        annotations = {field: {} for field in schema}
+        unreadable = {}  # {field: {sample id: label ids | True}}
+        unknown = unknown_classes.UnknownClasses()
+        for sample_id, (_, labels, task_problems, extra) in list(
+            converted.items()
+        ):
+            converted[sample_id] = True  # only the keys are used later
+            for field, by_type in labels.items():
+                _add(annotations[field], sample_id, by_type)
+            for name, by_type in extra.items():
+                own_type = expected.get(name)
+                if own_type in by_type:
+                    # the field's own type, classes the run does not list
+                    unknown.add(
+                        name, sample_id, own_type, by_type.pop(own_type)
+                    )
+                _route(
+                    annotations,
+                    expected,
+                    name,
+                    sample_id,
+                    by_type,
+                    self.unloaded,
+                )
+            for from_name, _, reason in task_problems:
+                self.problems[(from_name, _generic(reason))] += 1
+            _note_unreadable(
+                results, sample_id, labels, task_problems, unreadable
+            )
+
+        # Per-annotator fields (annotators.py) hold only that person's
+        # labels: no fallback to the sample's current labels there
+        if getattr(results.config, "_only_annotated", False):
+            unchanged = 0
+        else:
+            unchanged = _keep_unchanged(results, annotations, converted)
+        if unchanged:
+            self.counts[
+                "samples left as they are (no annotation or no task)"
+            ] += unchanged
+        kept = _keep_unreadable(results, annotations, unreadable)
+        if kept:
+            self.counts[
+                "uploaded labels left as they are (unreadable result)"
+            ] += kept
+        report = unknown_classes.apply(
+            unknown,
+            annotations,
+            unexpected,
+            _add,
+            getattr(results, "_raw_label_fields", None) or (),
+            _mask_targets(results, unknown.labels),
+            decisions=self.decisions,
+        )
+        _save_mask_targets(results, report)
+        unknown_classes.add_report(self.unknown_report, report)
+        return annotations
+
+    def finish(self, num_tasks: int, read_plan) -> None:
+        """Logs the load, keeps its report for callers and the position
+        to record once the merge succeeded."""
+        results = self.results
+        problems = self.problems
+        _log(results, num_tasks, self.counts, problems, self.unloaded)
+        unknown_classes.log_report(results.key, self.unknown_report)
+        # For callers that report the load (the operator); private, so
+        # never stored with the run
+        results._load_report = {
+            "skipped_results": sum(problems.values()),
+            "skipped_details": [
+                "%d x %s: %s" % (n, from_name, reason)
+                for (from_name, reason), n in problems.most_common()
+            ],
+            "unknown_classes": self.unknown_report,
+            "unknown_classes_details": unknown_classes.summary_lines(
+                self.unknown_report
+            ),
+        }
+        incremental.record(results, read_plan)
+        results._load_report.update(results._load_changes)
 
 
 def _read_tasks(client, results, full, signature):
@@ -343,13 +389,8 @@ def _convert_tasks(results, tasks, annotator_id, schema):
     """``({sample id: (stamp, labels, problems, unexpected)}, counts,
     number of tasks)``: each task's chosen annotation converted as the
     task is read."""
-    from ..converters.tasks import task_to_labels
-
     converted, counts, num_tasks = {}, Counter(), 0
     total = len(getattr(results, "task_map", None) or {}) or None
-    # set by bulk_load for the fields it merges itself: their expected
-    # labels are kept as raw documents (half the memory of Label objects)
-    raw_fields = getattr(results, "_raw_label_fields", None) or ()
     with fou.ProgressBar(
         total=total, progress=results.config.progress, iters_str="tasks"
     ) as pb:
@@ -357,40 +398,51 @@ def _convert_tasks(results, tasks, annotator_id, schema):
             num_tasks += 1
             if total:
                 pb.set_iteration(min(num_tasks, total))
-            choice = _choose_task(results, task, annotator_id, counts)
-            if choice is None:
-                continue
-            sample_id, source, seed = choice
-            previous = converted.get(sample_id)
-            if not _is_newer(previous and previous[0], source, counts):
-                continue
-            counts["annotated"] += 1
-            try:
-                labels, task_problems, unexpected = task_to_labels(
-                    task.get("data"), source.get("result") or [], schema
-                )
-            except Exception as e:
-                # Skipping the task would delete the sample's labels
-                raise task_read_error(task, sample_id, results.key, e) from e
-            _stable_new_ids(task, source, seed, labels, unexpected)
-            # (segmentations with unknown classes stay Labels: a kept
-            # class is painted into them after the read)
-            _to_raw_documents(
-                labels,
-                [
-                    f
-                    for f in raw_fields
-                    if "segmentation" not in unexpected.get(f, {})
-                ],
+            convert_task(
+                results, task, annotator_id, schema, converted, counts
             )
-            converted[sample_id] = (
-                _stamp(source),
-                labels,
-                task_problems,
-                unexpected,
-            )
-    _drop_missing_samples(results, converted, counts)
+    drop_missing_samples(results, converted, counts)
     return converted, counts, num_tasks
+
+
+def convert_task(results, task, annotator_id, schema, converted, counts):
+    """Converts the annotation ``task`` loads into ``converted[sample
+    id]`` (unless the sample already holds a newer one); returns the
+    sample id, or None when the task loads nothing."""
+    from ..converters.tasks import task_to_labels
+
+    choice = _choose_task(results, task, annotator_id, counts)
+    if choice is None:
+        return None
+    sample_id, source, seed = choice
+    previous = converted.get(sample_id)
+    if not _is_newer(previous and previous[0], source, counts):
+        return sample_id
+    counts["annotated"] += 1
+    try:
+        labels, task_problems, unexpected = task_to_labels(
+            task.get("data"), source.get("result") or [], schema
+        )
+    except Exception as e:
+        # Skipping the task would delete the sample's labels
+        raise task_read_error(task, sample_id, results.key, e) from e
+    _stable_new_ids(task, source, seed, labels, unexpected)
+    # set by bulk_load for the fields it merges itself: their expected
+    # labels are kept as raw documents (half the memory of Label objects;
+    # segmentations with unknown classes stay Labels: a kept class is
+    # painted into them after the read)
+    raw_fields = getattr(results, "_raw_label_fields", None) or ()
+    _to_raw_documents(
+        labels,
+        [f for f in raw_fields if "segmentation" not in unexpected.get(f, {})],
+    )
+    converted[sample_id] = (
+        _stamp(source),
+        labels,
+        task_problems,
+        unexpected,
+    )
+    return sample_id
 
 
 def _to_raw_documents(labels: dict, raw_fields) -> None:
@@ -419,11 +471,11 @@ def _choose_tasks(results, tasks, annotator_id):
         counts["annotated"] += 1
         slim = {"id": task.get("id"), "data": task.get("data")}
         wanted[sample_id] = (slim, source, seed)
-    _drop_missing_samples(results, wanted, counts)
+    drop_missing_samples(results, wanted, counts)
     return wanted, counts, num_tasks
 
 
-def _drop_missing_samples(results, by_sample: dict, counts) -> None:
+def drop_missing_samples(results, by_sample: dict, counts) -> None:
     """Removes the entries of samples no longer in the dataset."""
     if not by_sample:
         return

@@ -10,6 +10,11 @@ never ours). The next load lists the tasks updated at or after the position
 minus ``MARGIN``: a request that stamped its task before our read but
 committed after it has an earlier stamp than tasks we saw; re-reading the
 few tasks of that window again changes nothing (loads are idempotent).
+The tasks a load read inside that window are saved with the position
+(``seen``: ``{stamp: [task ids]}``) and skipped next time while their
+``updated_at`` is still the one read: a bulk action stamps thousands of
+tasks with one instant (``predictions_to_annotations``, an import), and
+without this every load after it would re-read all of them.
 
 Only the samples of changed tasks are merged: during the merge the run's
 ``id_map`` is narrowed to them (FiftyOne's merge deletes the labels of every
@@ -58,6 +63,9 @@ class ReadPlan:
         self.since = since
         self.newest: Optional[dt.datetime] = None
         self.num_read = 0
+        # {stamp text: [task ids]} read within MARGIN of the newest
+        self._recent: dict = {}
+        self._prune_at = 1000
 
     @property
     def incremental(self) -> bool:
@@ -71,7 +79,28 @@ class ReadPlan:
                 when = parse_stamp(stamp)
                 if self.newest is None or when > self.newest:
                     self.newest = when
+                    if len(self._recent) > self._prune_at:
+                        self._prune()  # amortized: the dict doubled
+                if when >= self.newest - MARGIN:
+                    key = format_stamp(when)
+                    self._recent.setdefault(key, []).append(task.get("id"))
             yield task
+
+    def _prune(self) -> None:
+        """Drops the stamps that fell out of the window (bounded by the
+        tasks of the last MARGIN, whatever the run's size)."""
+        floor = self.newest - MARGIN
+        for key in [k for k in self._recent if parse_stamp(k) < floor]:
+            del self._recent[key]
+        self._prune_at = 2 * len(self._recent) + 1000
+
+    def seen(self) -> dict:
+        """``{stamp: sorted task ids}`` read within MARGIN of the
+        newest stamp."""
+        if self.newest is None:
+            return {}
+        self._prune()
+        return {k: sorted(v) for k, v in sorted(self._recent.items())}
 
 
 _UNKNOWN = "<unknown>"
@@ -161,15 +190,21 @@ def plan(client, results, full: bool, sig: str) -> ReadPlan:
             None, "full read (Label Studio is older than the position)", sig
         )
     since = format_stamp(recorded - MARGIN)
-    ids = _changed_run_tasks(client, results, since)
+    ids = _changed_run_tasks(client, results, since, position.get("seen"))
     return ReadPlan(ids, "incremental", sig, since=since)
 
 
-def _changed_run_tasks(client, results, since: str) -> list:
+def _changed_run_tasks(client, results, since: str, seen=None) -> list:
     from .existing_project import EXISTING
 
+    # tasks read by the previous load and not changed since
+    read_before = {
+        (int(tid), stamp) for stamp, ids in (seen or {}).items() for tid in ids
+    }
     changed = {
-        tid for tid, _ in client.changed_tasks(results.project_id, since)
+        tid
+        for tid, stamp in client.changed_tasks(results.project_id, since)
+        if (int(tid), _normal(stamp)) not in read_before
     }
     task_map = results.task_map or {}
     if getattr(results, "origin", "created") == EXISTING:
@@ -182,13 +217,30 @@ def _changed_run_tasks(client, results, since: str) -> list:
     return sorted(changed)
 
 
+def _normal(stamp):
+    try:
+        return format_stamp(parse_stamp(stamp))
+    except (TypeError, ValueError):
+        return stamp
+
+
 def read(client, results, read_plan: ReadPlan, **export_kwargs):
     """The tasks to load, tracked for the new position."""
     from .existing_project import export_run_tasks
 
+    from .existing_project import IMPORTED
+
+    task_map = getattr(results, "task_map", None) or {}
     if read_plan.incremental:
         tasks = client.export_tasks(
             results.project_id, ids=read_plan.ids, **export_kwargs
+        )
+    elif task_map and getattr(results, "origin", None) != IMPORTED:
+        # the run's task ids, 500 a request: one request of a whole large
+        # project outlasts Label Studio's request timeouts (its Docker
+        # image kills requests after 120 s; 50k tasks take ~400 s)
+        tasks = client.export_tasks(
+            results.project_id, ids=sorted(task_map), **export_kwargs
         )
     else:
         tasks = export_run_tasks(client, results, **export_kwargs)
@@ -230,11 +282,20 @@ def record(results, read_plan: ReadPlan) -> None:
     """The position to save with the run once the merge succeeded."""
     previous = getattr(results, "load_position", None) or {}
     newest = read_plan.newest
+    seen = read_plan.seen()
     if read_plan.incremental and previous.get("updated_at"):
         old = parse_stamp(previous["updated_at"])
-        newest = old if newest is None or old > newest else newest
+        if newest is None or old > newest:
+            newest = old
+        # the previous load's window still counts where it overlaps
+        floor = newest - MARGIN
+        for stamp, ids in (previous.get("seen") or {}).items():
+            if parse_stamp(stamp) >= floor:
+                seen[stamp] = sorted(set(seen.get(stamp, [])) | set(ids))
+        seen = {k: v for k, v in sorted(seen.items())}
     results._pending_position = {
         "updated_at": newest and format_stamp(newest),
+        "seen": seen,
         "signature": read_plan.signature,
         "project_id": results.project_id,
         "url": results.config.url,

@@ -114,6 +114,7 @@ def apply(
     add,
     raw_fields=(),
     mask_targets=None,
+    decisions=None,
 ) -> dict:
     """Puts unknown-class labels where ``unexpected`` says; returns the report
     ``{field: {"action": ..., "classes": {class: count}}}``.
@@ -122,10 +123,14 @@ def apply(
     mask with their value in ``mask_targets[field]`` (``{value: class}``),
     or the next free value, reported as ``"mask_targets_added"``."""
     report = {}
+    decisions = {} if decisions is None else decisions
     for field_name, per_sample in unknown.labels.items():
         found = unknown.classes[field_name]
         return_type = unknown.types[field_name]
-        action = decide(unexpected, field_name, return_type, found)
+        action = decisions.get(field_name)
+        if action is None:
+            action = decide(unexpected, field_name, return_type, found)
+            decisions[field_name] = action
         entry = {"action": action, "classes": dict(found)}
         if action == "keep" and return_type == "segmentation":
             targets = dict((mask_targets or {}).get(field_name) or {})
@@ -142,6 +147,20 @@ def apply(
             annotations[field_name][UNKNOWN_CLASSES_KEY] = per_sample
         report[field_name] = entry
     return report
+
+
+def add_report(total: dict, report: dict) -> None:
+    """Sums the report of one batch into the load's."""
+    for field_name, entry in report.items():
+        into = total.setdefault(
+            field_name, {"action": entry["action"], "classes": {}}
+        )
+        for name, n in entry["classes"].items():
+            into["classes"][name] = into["classes"].get(name, 0) + n
+        if "mask_targets_added" in entry:
+            into.setdefault("mask_targets_added", {}).update(
+                entry["mask_targets_added"]
+            )
 
 
 def paint_segmentations(per_sample: dict, field_annos: dict, targets: dict):

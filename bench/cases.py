@@ -94,8 +94,11 @@ def _count_boxes(dataset) -> int:
     return int(dataset.count("%s.detections" % LABEL_FIELD))
 
 
-def load(backend: str, run: str, profile: str = None) -> dict:
-    """Times load_annotations() of the run made by :func:`annotate`."""
+def load(
+    backend: str, run: str, profile: str = None, full: bool = False
+) -> dict:
+    """Times load_annotations() of the run made by :func:`annotate`
+    (``full``: a full re-read even when the run has a load position)."""
     fo = _fo()
     url, token = harness.server()
     dataset = fo.load_dataset(run)
@@ -109,8 +112,19 @@ def load(backend: str, run: str, profile: str = None) -> dict:
     rss_before = current_rss_mb()
     timer = Timer()
     with maybe_profile(profile), timer.section("load"):
-        load_fn(run, url=url, api_key=token, unexpected="keep")
+        load_fn(
+            run,
+            url=url,
+            api_key=token,
+            unexpected="keep",
+            **({"full": True} if full else {}),
+        )
     boxes = _count_boxes(dataset)
+    # what the load read (incremental or not: backend/incremental.py)
+    report = (
+        getattr(dataset.load_annotation_results(run), "_load_report", None)
+        or {}
+    )
     expected = BOXES_PER_SAMPLE * len(dataset)
     return {
         "seconds": timer.sections["load"],
@@ -118,6 +132,8 @@ def load(backend: str, run: str, profile: str = None) -> dict:
         "boxes_after": boxes,
         "boxes_expected": expected,
         "correct": boxes == expected,
+        "incremental": report.get("incremental"),
+        "tasks_read": report.get("tasks_read"),
     }
 
 

@@ -65,6 +65,10 @@ def build_tasks(sample_ids, paths, detections, urls) -> list:
     return tasks
 
 
+# Tasks per import request (one request up to 50k tasks)
+IMPORT_MAX_TASKS = 50000
+
+
 def annotate_floor(dataset, mode: str, files_root: str) -> dict:
     """Runs the annotate floor on ``dataset``; deletes its project.
 
@@ -97,11 +101,18 @@ def annotate_floor(dataset, mode: str, files_root: str) -> dict:
             with timer.section("media"):
                 urls = ls.upload_files(project_id, paths)
         with timer.section("build_json"):
-            body = json.dumps(
-                build_tasks(sample_ids, paths, detections, urls)
-            ).encode()
+            tasks = build_tasks(sample_ids, paths, detections, urls)
+            # Label Studio refuses bodies above 250 MB
+            # (DATA_UPLOAD_MAX_MEMORY_SIZE): ~100k tasks of 10 boxes
+            bodies = [
+                json.dumps(tasks[i : i + IMPORT_MAX_TASKS]).encode()
+                for i in range(0, len(tasks), IMPORT_MAX_TASKS)
+            ]
+            del tasks
         with timer.section("import"):
-            task_ids = ls.import_body(project_id, body)
+            task_ids = []
+            for body in bodies:
+                task_ids += ls.import_body(project_id, body)
         assert len(task_ids) == len(sample_ids), "floor import lost tasks"
     finally:
         if project_id is not None:
@@ -116,7 +127,8 @@ def annotate_floor(dataset, mode: str, files_root: str) -> dict:
         + s["build_json"],
         "import_seconds": s["import"],
         "sections": {k: round(v, 4) for k, v in s.items()},
-        "body_mb": round(len(body) / 2**20, 2),
+        "body_mb": round(sum(len(b) for b in bodies) / 2**20, 2),
+        "import_requests": len(bodies),
     }
 
 

@@ -8,8 +8,11 @@ compare (N = --compare-n, --repeat times, local storage unless noted):
     (upload), ours annotate (upload)
 upload (N = --upload-n): floor, ours and built-in annotate in upload mode
 scaling (each N of --sizes, once, local storage): floor annotate, ours
-    annotate -> seed -> ours load -> floor load; N == --compare-n reuses
-    the compare section's first repetition
+    annotate -> seed -> ours load -> full load through
+    dataset.load_annotations -> 1% changed -> ours incremental load -> 1%
+    changed -> dataset.load_annotations incremental (--changed 0: none)
+    -> floor load (last: it rewrites the field with fresh label ids);
+    N == --compare-n reuses the compare section's first repetition
 rle: one child
 """
 
@@ -71,8 +74,9 @@ def _annotate(runner, args, section, who, mode, n, rep):
     return run, result.get("project_id")
 
 
-def _annotate_seed_load(runner, args, section, who, n, rep, seed):
-    """annotate (local) -> seed -> load [-> floor load for ours]."""
+def _annotate_seed_load(runner, args, section, who, n, rep, seed, then=None):
+    """annotate (local) -> seed -> load [-> ``then(run, project_id,
+    tag)``] [-> floor load for ours]."""
     run, project_id = _annotate(runner, args, section, who, "local", n, rep)
     if project_id is None:
         return
@@ -93,6 +97,10 @@ def _annotate_seed_load(runner, args, section, who, n, rep, seed):
             run=run,
             profile=_profile_path(args, "load", who, "local", n, rep),
         )
+        if then is not None:
+            # before the floor load: it rewrites the run's field with
+            # labels of fresh ids, which the run's id_map does not know
+            then(run, project_id, tag)
         if who == "ours":
             runner.child(
                 "floor_load",
@@ -133,12 +141,56 @@ def _upload(runner, args):
             _delete_project(project_id)
 
 
+def _incremental(runner, args):
+    """After the first (full) load of a scaling run: a full re-read
+    through FiftyOne's ``dataset.load_annotations``, then 1% of the
+    tasks get a new annotation and each entry point loads incrementally
+    (ours, then FiftyOne's after another 1%)."""
+    from seed_annotations import change
+
+    def then(run, project_id, tag):
+        # FiftyOne's per-sample merge is the slowest case: --fo-max-n
+        # bounds the N it runs at
+        with_fo = tag["n"] <= args.fo_max_n
+        if with_fo:
+            runner.child(
+                "load",
+                tag=dict(tag, who="ours_fo", what="load"),
+                backend="ours_fo",
+                run=run,
+                full=True,
+            )
+        for k, who in enumerate(("ours", "ours_fo")[: 1 + with_fo]):
+            try:
+                changed = change(project_id, args.changed, seed=k + 1)
+            except Exception as exc:
+                changed = {"error": "change failed: %s" % exc}
+            runner.note("change", dict(tag, who=who, what="change"), changed)
+            if "error" in changed:
+                return
+            runner.child(
+                "load",
+                tag=dict(tag, who=who, what="load_incremental"),
+                backend=who,
+                run=run,
+                profile=_profile_path(
+                    args, "load_incremental", who, "local", tag["n"], 0
+                ),
+            )
+
+    return then
+
+
 def _scaling(runner, args, seed):
     for n in args.sizes:
         if "compare" in args.only and n == args.compare_n:
             continue  # the compare section measured it
-        _floor_annotate(runner, "scaling", "local", n, 0)
-        _annotate_seed_load(runner, args, "scaling", "ours", n, 0, seed)
+        if not args.no_annotate_floor:
+            _floor_annotate(runner, "scaling", "local", n, 0)
+        then = None if args.changed <= 0 else _incremental(runner, args)
+        _annotate_seed_load(
+            runner, args, "scaling", "ours", n, 0, seed, then=then
+        )
 
 
 def run_sections(runner, args, seed) -> None:

@@ -12,6 +12,10 @@ LOAD_VS_BUILTIN = 2.0
 RLE_SPEEDUP = 50.0
 TEN_K_SECONDS = 60.0
 PEAK_RSS_MB = 1536.0
+# issue 14: large projects
+PEAK_RSS_100K_MB = 700.0
+RSS_FLAT = 0.15  # load peak RSS within +-15% from the smallest to largest N
+INCREMENTAL_SPEEDUP = 20.0  # full load / incremental load (1% changed)
 # growth exponent log(t2/t1)/log(n2/n1) above this is not "linear"
 LINEAR_EXPONENT = 1.15
 
@@ -120,6 +124,10 @@ def _scaling_rows(records, args):
             ("ours", "load"),
             ("floor", "load"),
             ("ours", "seed"),
+            ("ours_fo", "load"),
+            ("ours", "load_incremental"),
+            ("ours_fo", "load_incremental"),
+            ("ours", "change"),
         ):
             found = []
             for section in sections:
@@ -143,6 +151,26 @@ def _scaling_rows(records, args):
             "load_peak_rss_mb": _max(l, "peak_rss_mb"),
             "load_correct": all(r.get("correct") for r in l) if l else None,
         }
+        fo_l = results[("ours_fo", "load")]
+        inc = results[("ours", "load_incremental")]
+        fo_inc = results[("ours_fo", "load_incremental")]
+        row.update(
+            fo_load_s=_median(fo_l),
+            fo_load_peak_rss_mb=_max(fo_l, "peak_rss_mb"),
+            incremental_s=_median(inc),
+            incremental_tasks_read=_max(inc, "tasks_read"),
+            incremental_peak_rss_mb=_max(inc, "peak_rss_mb"),
+            fo_incremental_s=_median(fo_inc),
+            fo_incremental_tasks_read=_max(fo_inc, "tasks_read"),
+            changed=_max(results[("ours", "change")], "tasks_changed"),
+        )
+        row["fo_load_vs_floor"] = _ratio(row["fo_load_s"], row["floor_load_s"])
+        row["incremental_speedup"] = _ratio(
+            row["load_s"], row["incremental_s"]
+        )
+        row["fo_incremental_speedup"] = _ratio(
+            row["fo_load_s"], row["fo_incremental_s"]
+        )
         row["annotate_vs_floor"] = _ratio(
             row["annotate_s"], row["floor_annotate_s"]
         )
@@ -270,6 +298,43 @@ def _targets(summary):
                 "MB",
             )
         )
+        for row in scaling:
+            v = row.get("incremental_speedup")
+            if v is not None and row["n"] >= 50000:
+                out.append(
+                    _target(
+                        "incremental load (1%% changed) N=%d: full / "
+                        "incremental" % row["n"],
+                        v,
+                        ">= %.0fx" % INCREMENTAL_SPEEDUP,
+                        v >= INCREMENTAL_SPEEDUP,
+                        "x",
+                    )
+                )
+        if big["n"] >= 100000 and big.get("load_peak_rss_mb"):
+            rss = big["load_peak_rss_mb"]
+            out.append(
+                _target(
+                    "load peak RSS at N=%d" % big["n"],
+                    rss,
+                    "< %.0f MB" % PEAK_RSS_100K_MB,
+                    rss < PEAK_RSS_100K_MB,
+                    "MB",
+                )
+            )
+        small = scaling[0]
+        if big is not small and small.get("load_peak_rss_mb"):
+            v = _ratio(big.get("load_peak_rss_mb"), small["load_peak_rss_mb"])
+            if v is not None:
+                out.append(
+                    _target(
+                        "load peak RSS N=%d / N=%d" % (big["n"], small["n"]),
+                        v,
+                        "within +-%.0f%%" % (100 * RSS_FLAT),
+                        abs(v - 1) <= RSS_FLAT,
+                        "x",
+                    )
+                )
         exps = [
             row[k]
             for row in scaling
@@ -325,7 +390,7 @@ def markdown(data: dict) -> str:
     lines = [
         "# Benchmark results",
         "",
-        "Run %s on commit %s; Label Studio %s (SQLite, dev server) and the "
+        "Run %s on commit %s; Label Studio %s (%s, dev server) and the "
         "client on the same %s-CPU machine; load average %s at start, %s "
         "at the end; %s s in all. Seconds are medians over the "
         "repetitions; ratios compare runs against the same server."
@@ -333,6 +398,9 @@ def markdown(data: dict) -> str:
             meta.get("date"),
             meta.get("git_commit"),
             meta.get("label_studio"),
+            {"postgresql": "PostgreSQL"}.get(
+                (meta.get("args") or {}).get("db"), "SQLite"
+            ),
             meta.get("cpus"),
             "/".join("%.1f" % v for v in load_start) or "?",
             "/".join("%.1f" % v for v in load_end) or "?",
@@ -496,6 +564,44 @@ def markdown(data: dict) -> str:
             "(including FiftyOne's own ~270 MB after import).",
             "",
         ]
+    large = [r for r in s["scaling"] if r.get("fo_load_s") is not None]
+    if large:
+        lines += [
+            "## Loads of large projects (ours and through "
+            "dataset.load_annotations)",
+            "",
+            "| N | full load s | / floor | peak RSS MB | incremental "
+            "(tasks changed / read) s | full / incremental | "
+            "dataset.load_annotations full s | / floor | incremental s | "
+            "full / incremental |",
+            "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in large:
+            lines.append(
+                "| %d | %s | %s | %s | %s (%s / %s) | %s | %s | %s | %s | %s |"
+                % (
+                    r["n"],
+                    _f(r["load_s"]),
+                    _x(r["load_vs_floor"]),
+                    _f(r["load_peak_rss_mb"], "%.0f"),
+                    _f(r["incremental_s"]),
+                    _f(r["changed"], "%d"),
+                    _f(r["incremental_tasks_read"], "%d"),
+                    _x(r["incremental_speedup"]),
+                    _f(r["fo_load_s"]),
+                    _x(r["fo_load_vs_floor"]),
+                    _f(r["fo_incremental_s"]),
+                    _x(r["fo_incremental_speedup"]),
+                )
+            )
+        lines += [
+            "",
+            "Incremental: 1% of the tasks get a new annotation after the "
+            "previous load (`bench/seed_annotations.change`); each entry "
+            "point then loads what changed (tasks read include the "
+            "re-read margin of backend/incremental.py).",
+            "",
+        ]
     if s["targets"]:
         lines += [
             "## Targets",
@@ -527,11 +633,23 @@ README_START = "<!-- bench:start (written by bench/report.py) -->"
 README_END = "<!-- bench:end -->"
 
 
+def _markers(data: dict) -> tuple:
+    """The README markers of a run's tables: runs on PostgreSQL have
+    their own block (the SQLite tables stay)."""
+    if ((data.get("meta") or {}).get("args") or {}).get("db") == "postgresql":
+        return (
+            README_START.replace("bench:", "bench-postgresql:"),
+            README_END.replace("bench:", "bench-postgresql:"),
+        )
+    return README_START, README_END
+
+
 def update_readme(readme_path: str, data: dict) -> None:
     """Replaces the text between the bench markers of the README's
     "Benchmarks" section with the latest tables (adds the section at the
     end when it is missing)."""
     body = markdown(data).split("\n", 2)[2].replace("\n## ", "\n### ")
+    README_START, README_END = _markers(data)
     block = "%s\n%s\n%s" % (README_START, body.strip(), README_END)
     with open(readme_path) as f:
         text = f.read()

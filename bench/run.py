@@ -67,7 +67,30 @@ def parse_args(argv):
         action="store_true",
         help="write the tables into README.md's Benchmarks section",
     )
-    p.add_argument("--timeout", type=float, default=3600.0)
+    p.add_argument(
+        "--changed",
+        type=float,
+        default=0.01,
+        help="scaling: fraction of tasks changed before each incremental "
+        "load (0: no incremental loads)",
+    )
+    p.add_argument(
+        "--fo-max-n",
+        type=int,
+        default=10**9,
+        help="scaling: largest N loaded through dataset.load_annotations",
+    )
+    p.add_argument(
+        "--no-annotate-floor",
+        action="store_true",
+        help="scaling: skip the annotate floor (saves one import of N)",
+    )
+    p.add_argument(
+        "--db",
+        default=os.environ.get("BENCH_DB", "sqlite"),
+        help="Label Studio's database (set by scripts/bench.sh --db)",
+    )
+    p.add_argument("--timeout", type=float, default=7200.0)
     p.add_argument("--out", default=harness.RESULTS_DIR)
     args = p.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]

@@ -95,3 +95,47 @@ def seed(project_id: int, ls: RawLS | None = None, seed: int = 0) -> dict:
         "annotations": project["total_annotations_number"],
         "seconds": round(time.perf_counter() - start, 3),
     }
+
+
+def change(project_id: int, fraction: float, seed: int = 1) -> dict:
+    """A new annotation on ``fraction`` of the tasks (spread over the
+    project), as people annotating between two loads: the tasks'
+    ``updated_at`` moves (``predictions_to_annotations`` sets it)."""
+    ls = RawLS()
+    rng = random.Random(seed)
+    start = time.perf_counter()
+    predictions = [
+        p
+        for p in ls.predictions(project_id)
+        if p.get("model_version") != HUMAN_VERSION
+    ]
+    step = max(1, int(round(1 / fraction)))
+    chosen = predictions[seed % step :: step]
+    version = "%s-change-%d" % (HUMAN_VERSION, seed)
+    human = [
+        {
+            "task": p["task"],
+            "model_version": version,
+            "result": edit_results(p["result"], rng),
+        }
+        for p in chosen
+    ]
+    for i in range(0, len(human), BATCH):
+        ls.import_predictions(project_id, human[i : i + BATCH])
+    ls.post(
+        "/api/dm/actions",
+        params={"id": "predictions_to_annotations", "project": project_id},
+        json={
+            "selectedItems": {
+                "all": False,
+                "included": [p["task"] for p in chosen],
+            },
+            "model_version": version,
+        },
+    )
+    ls.delete_model_version(project_id, version)
+    ls.close()
+    return {
+        "tasks_changed": len(chosen),
+        "seconds": round(time.perf_counter() - start, 3),
+    }

@@ -6,7 +6,11 @@
 #
 # Usage: bash scripts/bench.sh [--sizes 1000,10000,50000] [--quick]
 #                              [--profile] [--repeat 3] [--only ...]
+#                              [--db postgresql] [--changed 0.01]
+#   --db postgresql    Label Studio on a private PostgreSQL cluster
+#                      (scripts/pg_server.py; what N >= 50k should use)
 #   BENCH_PORT=18105   use this port instead of a free one
+#   BENCH_SKIP_SETUP=1 do not run scripts/setup.sh (already set up)
 #   FIFTYONE_LABELSTUDIO_BENCH_DIR   where images are cached and the run's
 #                      server and database live (default
 #                      ~/.local/share/fiftyone-labelstudio/bench)
@@ -16,7 +20,22 @@ HOME_DIR="${FIFTYONE_LABELSTUDIO_HOME:-$HOME/.local/share/fiftyone-labelstudio}"
 BENCH_HOME="${FIFTYONE_LABELSTUDIO_BENCH_DIR:-$HOME_DIR/bench}"
 PY="$HOME_DIR/venv/bin/python"
 
-bash "$REPO/scripts/setup.sh" || exit 1
+DB=sqlite
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --db) DB="$2"; shift 2 ;;
+    --db=*) DB="${1#--db=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+if [ -n "${BENCH_SKIP_SETUP:-}" ]; then
+  :  # (a worktree sharing another checkout's editable install)
+elif [ "$DB" = postgresql ]; then
+  bash "$REPO/scripts/setup.sh" --postgres || exit 1
+else
+  bash "$REPO/scripts/setup.sh" || exit 1
+fi
 
 RUN_DIR="$BENCH_HOME/run"
 FILES_ROOT="$BENCH_HOME/files"   # the server's local-files root
@@ -39,7 +58,7 @@ trap 'exit 130' INT TERM
 # validation, ~10x faster on 1.23.2
 export fflag_fix_back_4620_memory_efficient_predictions_import_08012025_short=true
 exports="$("$PY" "$REPO/scripts/ls_server.py" start --port "${BENCH_PORT:-0}" \
-  --data-dir "$LS_DIR" --files-root "$FILES_ROOT")" || exit 1
+  --data-dir "$LS_DIR" --files-root "$FILES_ROOT" --db "$DB")" || exit 1
 eval "$exports"
 echo "Label Studio at $LS_URL (pid $LS_PID, data $LS_DIR)" >&2
 
@@ -62,4 +81,5 @@ export FIFTYONE_DATABASE_DIR="$RUN_DIR/fodb" FIFTYONE_DO_NOT_TRACK=true
 export FIFTYONE_DATABASE_URI="$MONGO_URI"
 export FIFTYONE_DATABASE_VALIDATION=false
 
-"$PY" "$REPO/bench/run.py" "$@"
+export BENCH_DB="$DB"
+"$PY" "$REPO/bench/run.py" "${args[@]}"

@@ -135,10 +135,17 @@ def load_twice(load_with, dataset, key, fields, **kwargs):
 @pytest.fixture(params=["fiftyone merge", "bulk merge"])
 def load_with(request):
     """Every test loads through FiftyOne's ``dataset.load_annotations``
-    and through ``fiftyone_labelstudio.load_annotations`` (bulk merge)."""
+    and through ``fiftyone_labelstudio.load_annotations`` (bulk merge),
+    the latter in batches of 2 samples read 3 tasks a request, so that
+    every test merges several batches (backend/batched_download.py)."""
     if request.param == "fiftyone merge":
         return lambda dataset, key, **kw: dataset.load_annotations(key, **kw)
     import fiftyone_labelstudio
+    from fiftyone_labelstudio.backend import batched_download
+
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setattr(batched_download, "BATCH_TASKS", 2)
+    monkeypatch.setattr(batched_download, "IDS_PER_REQUEST", 3)
 
     return fiftyone_labelstudio.load_annotations
 

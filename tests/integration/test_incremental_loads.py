@@ -236,3 +236,31 @@ def test_untrusted_position_reads_everything(
     dataset._annotation_cache.pop(KEY, None)
     load_with(dataset, KEY, annotator="admin@example.com", **creds(ls_server))
     assert "older than the position" in _report(dataset)["reason"]
+
+
+def test_tasks_read_in_the_margin_are_not_read_again(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
+):
+    """With the real 60 s margin: every task below was stamped within it.
+    A load skips the tasks the previous load read whose ``updated_at``
+    has not moved (after a bulk action, every task has one stamp)."""
+    samples, results, tasks = _setup(
+        dataset, sample_images, ls_server, ls_client
+    )
+    for sample in samples:
+        _relabel(ls_client, tasks[sample.id], "dog")
+    load_with(dataset, KEY, **creds(ls_server))
+    assert _report(dataset)["tasks_read"] == len(samples)
+    position = dataset.load_annotation_results(KEY).load_position
+    assert sum(len(ids) for ids in position["seen"].values()) == len(samples)
+
+    _relabel(ls_client, tasks[samples[2].id], "cat")
+    load_with(dataset, KEY, **creds(ls_server))
+    report = _report(dataset)
+    assert report["incremental"] is True
+    assert report["tasks_read"] == 1
+    assert _labels(dataset)[samples[2].id] == ["cat"]
+
+    load_with(dataset, KEY, **creds(ls_server))
+    assert _report(dataset)["tasks_read"] == 0
+    _equals_full(dataset, load_with, ls_server)

@@ -1,0 +1,184 @@
+"""The plugin's load in batches: memory that does not grow with the run.
+
+``fiftyone_labelstudio.load_annotations`` (``bulk_load.py``) reads the
+run's tasks through the sync export in requests of
+``exports.IDS_PER_REQUEST`` task ids, fetched one at a time while it reads
+(no request grows with the project, and never more than one page of export
+text is held), converts each task as it is parsed and, every
+``BATCH_TASKS`` tasks, hands the labels of that batch to the merge. So
+neither the export nor the loaded labels are ever held whole.
+
+Each batch is merged as an incremental load of its samples is: the run's
+``id_map`` is narrowed to the samples the batch read (FiftyOne's merge
+deletes the labels of every ``id_map`` sample it gets no labels for) and
+widened back, with the merge's new ids, before the next batch. Samples
+whose tasks were not read at all (deleted tasks) are never in a batch and
+keep their labels, as in a whole-dict load.
+
+A sample with several tasks loads the latest annotation of all of them:
+those tasks are held back and merged in the last batch (the run's
+``task_map`` says which samples have several tasks).
+
+FiftyOne's ``dataset.load_annotations`` needs the whole dict in one
+``download_annotations`` answer and uses ``download.download``.
+"""
+
+import logging
+from typing import Iterator, Optional
+
+import fiftyone.core.utils as fou
+
+from ..client.errors import LabelStudioError, LabelStudioNotFoundError
+from ..client.exports import IDS_PER_REQUEST
+from . import download, incremental
+from .attributes import declare_geometry_attributes
+from .errors import LabelStudioBackendError
+from .project import call, project_client, project_gone
+
+logger = logging.getLogger(__name__)
+
+# Tasks converted before their labels are merged (10 boxes a task: ~25 MB
+# of raw label documents; the merge writes 1,000 samples a round trip)
+BATCH_TASKS = 5000
+
+
+def supported(results) -> bool:
+    """Whether :func:`download_batches` covers this run (image runs that
+    map their tasks; video, clips/frames views, per-annotator fields and
+    imported projects load as one dict)."""
+    from .existing_project import IMPORTED
+
+    if getattr(results.config, "_only_annotated", False):
+        return False
+    if getattr(results, "_is_clips", False) or getattr(
+        results, "_is_frames", False
+    ):
+        return False
+    if getattr(results, "origin", None) == IMPORTED:
+        return False
+    if not getattr(results, "task_map", None):
+        return False
+    return results.samples.media_type == "image"
+
+
+def download_batches(
+    backend, results, unexpected=None, batch_tasks: Optional[int] = None
+) -> Iterator[dict]:
+    """``download_annotations`` answers, one per batch of tasks; the
+    caller merges each before asking for the next. After the last, the
+    load's report and position are set as ``download.download`` sets
+    them (the position is saved with the run by ``save_run_results``)."""
+    batch_tasks = batch_tasks or BATCH_TASKS
+    config = results.config
+    schema = config.label_schema
+    full = incremental.full_requested(results)
+    annotator = config.pop_annotator()
+    signature = incremental.signature(annotator, results, unexpected)
+    try:
+        read_plan = call(
+            results,
+            lambda c, pid: incremental.plan(c, results, full, signature),
+        )
+        annotator_id = download._annotator_id(results, annotator)
+    except LabelStudioError as e:
+        raise _read_error(results, e, merged=False) from None
+
+    task_map = results.task_map
+    if read_plan.incremental:
+        ids = list(read_plan.ids)
+    else:
+        ids = sorted(task_map)  # the run's own tasks
+    tasks = read_plan.track(_pages(results, ids))
+    several = _samples_with_several_tasks(task_map)
+    tally = download.Tally(results)
+    held = {}  # converted tasks of samples with several tasks
+    held_read = set()
+    batch, read, num_tasks = {}, set(), 0
+    with fou.ProgressBar(
+        total=len(ids) or None, progress=config.progress, iters_str="tasks"
+    ) as pb:
+        try:
+            for task in tasks:
+                num_tasks += 1
+                pb.update()
+                sample = task_map.get(task.get("id"))
+                if sample in several:
+                    held_read.add(sample)
+                    download.convert_task(
+                        results, task, annotator_id, schema, held, tally.counts
+                    )
+                    continue
+                if sample is not None:
+                    read.add(sample)
+                sample_id = download.convert_task(
+                    results, task, annotator_id, schema, batch, tally.counts
+                )
+                if sample_id is not None:
+                    read.add(sample_id)
+                if len(read) >= batch_tasks:
+                    yield from _merge_batch(
+                        results, tally, batch, read, unexpected
+                    )
+                    batch, read = {}, set()
+        except LabelStudioError as e:
+            raise _read_error(results, e, merged=num_tasks > 0) from None
+        batch.update(held)
+        read |= held_read
+        held = None
+        if read or not num_tasks:
+            yield from _merge_batch(results, tally, batch, read, unexpected)
+    tally.finish(num_tasks, read_plan)
+
+
+def _merge_batch(results, tally, converted, read, unexpected):
+    """Yields one batch's annotations with the id_map narrowed to its
+    samples; widens it back when the caller has merged them."""
+    download.drop_missing_samples(results, converted, tally.counts)
+    incremental.narrow_id_map(results, read | set(converted))
+    try:
+        annotations = tally.assemble(converted, unexpected)
+        declare_geometry_attributes(results, annotations)
+        yield annotations
+    finally:
+        incremental.restore_id_map(results)
+
+
+def _pages(results, ids: list) -> Iterator[dict]:
+    """The tasks of ``ids``, one sync-export request of
+    ``IDS_PER_REQUEST`` ids at a time, made when the previous page has
+    been read."""
+    client = project_client(results)
+    for start in range(0, len(ids), IDS_PER_REQUEST):
+        chunk = ids[start : start + IDS_PER_REQUEST]
+        try:
+            page = client.export_tasks(
+                results.project_id, ids=chunk, predictions=False, stream=True
+            )
+        except LabelStudioNotFoundError:
+            raise project_gone(results) from None
+        yield from page
+
+
+def _samples_with_several_tasks(task_map: dict) -> set:
+    seen, several = set(), set()
+    for sample_id in task_map.values():
+        if sample_id in seen:
+            several.add(sample_id)
+        seen.add(sample_id)
+    return several
+
+
+def _read_error(results, error, merged: bool) -> LabelStudioBackendError:
+    if not merged:
+        return LabelStudioBackendError(
+            "Could not read annotation run '%s' from Label Studio: %s. "
+            "Nothing was loaded; run load_annotations('%s') again when "
+            "Label Studio answers" % (results.key, error, results.key)
+        )
+    return LabelStudioBackendError(
+        "Could not read annotation run '%s' from Label Studio: %s. The "
+        "tasks read before this were merged and the run's load position "
+        "was not moved; run load_annotations('%s') again when Label "
+        "Studio answers (loading again is safe)"
+        % (results.key, error, results.key)
+    )
