@@ -32,9 +32,11 @@ is older than the position (database restored from a backup, clock reset).
 
 import datetime as dt
 import json
+import os
 from typing import Iterable, Iterator, Optional
 
 from .fiftyone_internals import load_call_argument
+from .unexpected import has_terminal
 
 MARGIN = dt.timedelta(seconds=60)
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -118,6 +120,10 @@ def signature(annotator, results, unexpected) -> str:
     ):
         # the load form's {field: field} is the default: same as None
         dest_field = None
+    if unexpected == "prompt" and has_terminal():
+        # a person answers each time and may answer otherwise: a prompted
+        # load applies the answer to every task, so it reads them all
+        unexpected = "prompt:%s" % os.urandom(8).hex()
     return json.dumps(
         {
             "annotator": annotator,

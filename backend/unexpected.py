@@ -91,7 +91,7 @@ def decide(unexpected, field_name: str, return_type: str, found) -> str:
 
 
 def _prompt(field_name: str, found) -> str:
-    if not _has_terminal():
+    if not has_terminal():
         logger.warning(
             "unexpected='prompt' without a terminal: keeping %s in '%s' "
             "(pass unexpected='ignore' or 'return' to leave them out)",
@@ -255,7 +255,7 @@ def _class_of(label) -> str:
     return str(getattr(label, "label", None))
 
 
-def _has_terminal() -> bool:
+def has_terminal() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()
     except (AttributeError, ValueError):
