@@ -103,8 +103,8 @@ def load_annotations(
         raise
     finally:
         results._raw_label_fields = None
-        del results._dest_field
-        del results._full_requested
+        vars(results).pop("_dest_field", None)
+        vars(results).pop("_full_requested", None)
 
     results.backend.save_run_results(dataset, anno_key, results)
     if cleanup:
