@@ -4,8 +4,7 @@ import logging
 from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
-from . import auth, changes, cloud_storage, exports, progress, storage
-from . import uploads, views
+from . import auth, changes, cloud_storage, exports, storage, uploads, views
 from .capabilities import ServerCapabilities
 from . import tasks as task_ops
 from .errors import LabelStudioConnectionError, LabelStudioNotFoundError
@@ -232,13 +231,6 @@ class LabelStudioClient:
     ) -> Iterable[dict]:
         """Tasks through an export snapshot, parsed one at a time."""
         return changes.snapshot_tasks(self._transport, project_id, since)
-
-    def unfinished_tasks(self, project_id: int) -> list:
-        """Ids of tasks with no submitted or skipped annotation."""
-        return list(progress.unfinished_tasks(self._transport, project_id))
-
-    def unfinished_count(self, project_id: int) -> int:
-        return progress.unfinished_count(self._transport, project_id)
 
     def task_count(self, project_id: int) -> int:
         return task_ops.task_count(self._transport, project_id)

@@ -10,7 +10,6 @@ from .manage import (
     RenameAnnotationRun,
 )
 from .request import RequestAnnotations
-from .sync import SyncAnnotations
 
 OPERATORS = [
     RequestAnnotations,
@@ -21,5 +20,4 @@ OPERATORS = [
     DeleteAnnotationRun,
     OpenInLabelStudio,
     ImportProject,
-    SyncAnnotations,
 ]

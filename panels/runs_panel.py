@@ -11,9 +11,7 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
 from .. import constants
-from ..backend import sync_state
 from ..operators import runs
-from . import sync_rows
 from .run_rows import (
     COLUMNS,
     NOT_CHECKED,
@@ -33,7 +31,6 @@ ROW_ACTIONS = [
     ("load_run", "Load annotations", "download"),
     ("open_run", "Open in Label Studio", "open_in_new"),
     ("status_run", "Status", "query_stats"),
-    ("sync_run", "Live sync", "sync"),
     ("view_run", "View samples", "filter_list"),
     ("rename_run", "Rename", "edit"),
     ("delete_run", "Delete", "delete"),
@@ -91,25 +88,6 @@ class LabelStudioRunsPanel(foo.Panel):
 
     def load_run(self, ctx):
         self._prompt_for_row(ctx, "load_annotations")
-
-    def sync_run(self, ctx):
-        self._prompt_for_row(ctx, "sync_annotations")
-
-    def stop_sync(self, ctx):
-        """Asks the row's live sync to stop (it ends within a second, or
-        after its current load)."""
-        syncs = ctx.panel.get_state("syncs") or []
-        row = ctx.params.get("row")
-        if not isinstance(row, int) or not 0 <= row < len(syncs):
-            return
-        key = syncs[row].get("anno_key")
-        if sync_state.request_stop(ctx.dataset, key):
-            ctx.ops.notify("Stopping the live sync of '%s'" % key)
-        else:
-            ctx.ops.notify(
-                "No live sync of '%s' is running" % key, variant="warning"
-            )
-        self._refresh(ctx)
 
     def open_run(self, ctx):
         self._prompt_for_row(ctx, "open_in_labelstudio")
@@ -204,11 +182,6 @@ class LabelStudioRunsPanel(foo.Panel):
             ctx.panel.state.status = None  # its run is gone
 
         ctx.panel.state.runs = rows
-        ctx.panel.state.syncs = (
-            sync_rows.rows(dataset, {r["key"] for r in rows})
-            if dataset is not None
-            else []
-        )
         ctx.panel.state.num_runs = len(rows)
         ctx.panel.state.dataset_name = dataset.name if dataset else ""
         ctx.panel.state.server_ok = server is not None
@@ -301,9 +274,6 @@ class LabelStudioRunsPanel(foo.Panel):
             if status:
                 render_status(panel, status)
             panel.list("runs", types.Object(), view=table, label="Runs")
-            sync_rows.render(
-                panel, state.get_state("syncs") or [], self.stop_sync
-            )
         return types.Property(
             panel, view=types.GridView(orientation="vertical", gap=2)
         )
