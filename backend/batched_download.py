@@ -141,6 +141,24 @@ def _merge_batch(results, tally, converted, read, unexpected):
         yield annotations
     finally:
         incremental.restore_id_map(results)
+        _release_freed_memory()
+
+
+def _release_freed_memory() -> None:
+    """Hands the heap's free pages back to the OS between batches (glibc
+    raises its mmap threshold after the first multi-MB page text is freed,
+    so later page texts come from the heap and fragment it)."""
+    try:
+        _libc().malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _libc():
+    import ctypes
+    import ctypes.util
+
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 def _pages(results, ids: list) -> Iterator[dict]:

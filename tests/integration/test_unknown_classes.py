@@ -200,7 +200,8 @@ def test_prompt_without_terminal_keeps_with_terminal_asks(
     monkeypatch.setattr(
         builtins, "input", lambda prompt="": asked.append(prompt) or "n"
     )
-    load_with(dataset, "prm", unexpected="prompt")
+    # (nothing changed in Label Studio: only a full re-read reads the task)
+    load_with(dataset, "prm", unexpected="prompt", full=True)
     dataset.reload()
     assert _classes(dataset.first()["f"]) == [KNOWN]
     assert len(asked) == 1 and "'zebra' x1" in asked[0]
