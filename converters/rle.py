@@ -22,8 +22,9 @@ import functools
 
 import numpy as np
 
-from .rle_decode import HEADER_BITS as _HEADER_BITS
-from .rle_decode import RleInput, decode_rle
+from .rle_decode import decode_rle
+from .rle_stream import HEADER_BITS as _HEADER_BITS
+from .rle_stream import RleInput
 
 __all__ = ["RleInput", "decode_rle", "encode_rle"]
 

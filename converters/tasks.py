@@ -39,9 +39,10 @@ from . import checks as ck
 from . import classifications as cc
 from . import detections as dc
 from . import keypoints as kc
-from . import masks as mc
+from . import instance_masks as im
 from . import polylines as pc
 from . import scalars as sc
+from . import segmentation_masks as sm
 from .names import control_name
 from .results import (
     clean_hints,
@@ -247,9 +248,9 @@ def _to_ls(value, control, width, height, info) -> list:
             value, control, width, height, _skeleton(info)
         )
     if label_type in ("instance", "instances"):
-        return mc.to_ls_instances(value, control, width, height)
+        return im.to_ls_instances(value, control, width, height)
     if label_type == "segmentation":
-        return mc.to_ls_segmentation(
+        return sm.to_ls_segmentation(
             value, control, width, height, info.get("mask_targets")
         )
     if label_type == "scalar":
@@ -267,9 +268,9 @@ def _to_ls(value, control, width, height, info) -> list:
 def _hints(value, info, width, height) -> dict:
     label_type = info["type"]
     if label_type in ("instance", "instances"):
-        return mc.instance_hints(value, width, height)
+        return im.instance_hints(value, width, height)
     if label_type == "segmentation":
-        return mc.segmentation_hints(value, width, height)
+        return sm.segmentation_hints(value, width, height)
     if label_type in ("detection", "detections"):
         return dc.detection_hints(value)
     if label_type in ("polyline", "polylines", "polygon", "polygons"):
@@ -309,9 +310,9 @@ def _from_ls(results, info, class_ids, hints, problems, owners=None):
             results, hints, problems, _skeleton(info), owners
         )
     if label_type in ("instance", "instances"):
-        return mc.from_ls_instances(results, hints, problems)
+        return im.from_ls_instances(results, hints, problems)
     if label_type == "segmentation":
-        return mc.from_ls_segmentation(
+        return sm.from_ls_segmentation(
             results, info.get("mask_targets"), hints, problems
         )
     if label_type == "scalar":
@@ -325,7 +326,7 @@ def _segmentation(results, info, hints, problems, unexpected, field):
     """The field's Segmentation; brushes of classes that are not mask
     targets go to ``unexpected`` (one Segmentation per class)."""
     unknown = {}
-    value = mc.from_ls_segmentation(
+    value = sm.from_ls_segmentation(
         results, info.get("mask_targets"), hints, problems, unknown
     )
     if unknown:

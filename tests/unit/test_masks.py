@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from label_studio_sdk.converter import brush
 
-from fiftyone_labelstudio.converters import masks as mc
+from fiftyone_labelstudio.converters import instance_masks as im
+from fiftyone_labelstudio.converters import segmentation_masks as sm
 from fiftyone_labelstudio.converters.results import ResultError, is_label_id
 from fiftyone_labelstudio.converters.rle import encode_rle
 
@@ -71,10 +72,10 @@ def test_aligned_box_not_shrunk_by_float_noise():
         label="a", bounding_box=[1 / 7, 0, 4 / 7, 1], mask=np.ones((1, 4))
     )
     assert near_pixel_edge(label.bounding_box, 7, 1)
-    assert mc.pixel_box(label.bounding_box, 7, 1) == (1, 0, 4, 1)
+    assert im.pixel_box(label.bounding_box, 7, 1) == (1, 0, 4, 1)
     fiftyone = label.to_segmentation(frame_size=(7, 1)).mask
     assert np.count_nonzero(fiftyone) == 3
-    (result,) = mc.to_ls_instance(label, "inst", 7, 1)
+    (result,) = im.to_ls_instance(label, "inst", 7, 1)
     assert np.count_nonzero(alpha_of(result)) == 4
 
 
@@ -84,7 +85,7 @@ def test_instance_placed_like_fiftyone(case):
     label, w, h = case
     assume(not near_pixel_edge(label.bounding_box, w, h))
     expected = label.to_segmentation(frame_size=(w, h)).mask
-    results = mc.to_ls_instance(label, "inst", w, h)
+    results = im.to_ls_instance(label, "inst", w, h)
     if not expected.any():
         assert results == []
         return
@@ -100,9 +101,9 @@ def test_instance_placed_like_fiftyone(case):
 @settings(max_examples=200, deadline=None)
 def test_instance_round_trip_is_exact(case):
     label, w, h = case
-    (result,) = mc.to_ls_instance(label, "inst", w, h)
-    hints = mc.instance_hints([label], w, h)
-    back = mc.from_ls_instances([result], hints)[0]
+    (result,) = im.to_ls_instance(label, "inst", w, h)
+    hints = im.instance_hints([label], w, h)
+    back = im.from_ls_instances([result], hints)[0]
     assert back.id == label.id and back.label == label.label
     assert back.bounding_box == label.bounding_box  # exact
     assert np.array_equal(back.mask, label.mask)
@@ -114,13 +115,13 @@ def test_instance_round_trip_is_exact(case):
 def test_instance_round_trip_any_box(case):
     # Untouched: the exact original box and the rendered mask.
     label, w, h = case
-    results = mc.to_ls_instance(label, "inst", w, h)
-    hints = mc.instance_hints([label], w, h)
-    (back,) = mc.from_ls_instances(results, hints)
+    results = im.to_ls_instance(label, "inst", w, h)
+    hints = im.instance_hints([label], w, h)
+    (back,) = im.from_ls_instances(results, hints)
     assert back.id == label.id
     assert back.bounding_box == label.bounding_box
     if results:
-        patch, _ = mc.render_instance(label.mask, label.bounding_box, w, h)
+        patch, _ = im.render_instance(label.mask, label.bounding_box, w, h)
         assert np.array_equal(back.mask, patch)
     else:
         assert back.mask is None  # came back from its hint
@@ -130,9 +131,9 @@ def test_instance_round_trip_any_box(case):
 @settings(max_examples=100, deadline=None)
 def test_instance_without_hints_uses_tight_extent(case):
     label, w, h = case
-    (result,) = mc.to_ls_instance(label, "inst", w, h)
-    back = mc.from_ls_instance(result)
-    patch, (bx, by, bw, bh) = mc.render_instance(
+    (result,) = im.to_ls_instance(label, "inst", w, h)
+    back = im.from_ls_instance(result)
+    patch, (bx, by, bw, bh) = im.render_instance(
         label.mask, label.bounding_box, w, h
     )
     full = np.zeros((h, w), dtype=bool)
@@ -149,14 +150,14 @@ def test_edited_instance_gets_tight_box_and_new_regions_new_ids():
     label = fol.Detection(
         label="cat", bounding_box=[0.1, 0.1, 0.5, 0.5], mask=np.ones((15, 20))
     )
-    (result,) = mc.to_ls_instance(label, "inst", w, h)
-    hints = mc.instance_hints([label], w, h)
+    (result,) = im.to_ls_instance(label, "inst", w, h)
+    hints = im.instance_hints([label], w, h)
     painted = np.zeros((h, w), dtype=np.uint8)
     painted[5:9, 30:33] = 255
     result["value"]["rle"] = encode_rle(painted)
     new = dict(result, id="aB3xY9kLmQ")
     new["value"] = dict(result["value"], brushlabels=["dog"])
-    edited, drawn = mc.from_ls_instances([result, new], hints)
+    edited, drawn = im.from_ls_instances([result, new], hints)
     assert edited.id == label.id
     assert np.allclose(edited.bounding_box, [30 / w, 5 / h, 3 / w, 4 / h])
     assert edited.mask.shape == (4, 3) and edited.mask.all()
@@ -180,7 +181,7 @@ def test_soft_brush_edges_threshold():
             "brushlabels": ["cat"],
         },
     }
-    label = mc.from_ls_instance(result)
+    label = im.from_ls_instance(result)
     assert np.allclose(label.bounding_box, [3 / w, 1 / h, 2 / w, 1 / h])
 
 
@@ -191,15 +192,15 @@ def test_maskless_instances_come_back_from_hints():
         label="dog", bounding_box=[1.5, 1.5, 0.2, 0.2], mask=np.ones((2, 2))
     )
     labels = fol.Detections(detections=[no_mask, outside])
-    assert mc.to_ls_instances(labels, "inst", w, h) == []
-    hints = mc.instance_hints(labels, w, h)
-    back = {d.id: d for d in mc.from_ls_instances([], hints)}
+    assert im.to_ls_instances(labels, "inst", w, h) == []
+    hints = im.instance_hints(labels, w, h)
+    back = {d.id: d for d in im.from_ls_instances([], hints)}
     assert back[no_mask.id].bounding_box == no_mask.bounding_box
     assert back[outside.id].label == "dog"
 
 
 def test_instance_problems_are_reported():
-    good = mc.to_ls_instance(
+    good = im.to_ls_instance(
         fol.Detection(
             label="cat", bounding_box=[0, 0, 0.5, 0.5], mask=np.ones((2, 2))
         ),
@@ -216,7 +217,7 @@ def test_instance_problems_are_reported():
         good["value"], rle=encode_rle(np.zeros((4, 4), np.uint8))
     )
     problems = []
-    labels = mc.from_ls_instances(
+    labels = im.from_ls_instances(
         [good, bad_rle, no_size, empty], problems=problems
     )
     assert [x.id for x in labels] == [good["id"]]
@@ -225,7 +226,7 @@ def test_instance_problems_are_reported():
     assert "original_width" in reasons["b2"]
     assert "no pixel" in reasons["b3"]
     with pytest.raises(ResultError):
-        mc.from_ls_instances([bad_rle])
+        im.from_ls_instances([bad_rle])
 
 
 def test_mask_path_must_be_loaded(tmp_path):
@@ -237,11 +238,7 @@ def test_mask_path_must_be_loaded(tmp_path):
         label="cat", bounding_box=[0, 0, 0.3, 0.2], mask_path=path
     )
     with pytest.raises(ValueError, match="mask_path"):
-        mc.to_ls_instance(label, "inst", 10, 10)
-    loaded = mc.load_masks(fol.Detections(detections=[label]))
-    (result,) = mc.to_ls_instances(loaded, "inst", 10, 10)
-    assert alpha_of(result)[:2, :3].all()
-    assert label.mask is None  # the caller's label is untouched
+        im.to_ls_instance(label, "inst", 10, 10)
 
 
 # --- semantic segmentation ---------------------------------------------
@@ -270,15 +267,15 @@ def segmentations(draw):
 @settings(max_examples=200, deadline=None)
 def test_segmentation_round_trip(case):
     label, targets, w, h = case
-    results = mc.to_ls_segmentation(label, "seg", w, h, targets)
+    results = sm.to_ls_segmentation(label, "seg", w, h, targets)
     present = sorted(set(np.unique(label.mask)) - {0})
     assert [r["id"] for r in results] == [f"{label.id}_{v}" for v in present]
     for r, v in zip(results, present):
         assert r["value"]["brushlabels"] == [targets.get(v, str(v))]
         assert np.array_equal(alpha_of(r) > 0, label.mask == v)
-    hints = mc.segmentation_hints(label, w, h)
+    hints = sm.segmentation_hints(label, w, h)
     problems = []
-    (back,) = mc.from_ls_segmentation(results, targets, hints, problems)
+    (back,) = sm.from_ls_segmentation(results, targets, hints, problems)
     assert problems == []
     assert back.id == label.id
     assert np.array_equal(back.mask, label.mask)
@@ -290,7 +287,7 @@ def test_segmentation_later_regions_paint_over_and_unknown_reported():
     mask[:, :3] = 1
     label = fol.Segmentation(mask=mask)
     targets = {0: "bg", 1: "sky", 2: "road", 300: "car"}
-    results = mc.to_ls_segmentation(label, "seg", w, h, targets)
+    results = sm.to_ls_segmentation(label, "seg", w, h, targets)
     over = np.zeros((h, w), np.uint8)
     over[:2, :] = 255
     extra = dict(results[0], id="newregion1")
@@ -300,7 +297,7 @@ def test_segmentation_later_regions_paint_over_and_unknown_reported():
     unknown = dict(extra, id="newregion2")
     unknown["value"] = dict(extra["value"], brushlabels=["tree"])
     problems = []
-    (back,) = mc.from_ls_segmentation(
+    (back,) = sm.from_ls_segmentation(
         results + [extra, unknown], targets, problems=problems
     )
     expected = mask.astype(np.uint16)
@@ -315,41 +312,41 @@ def test_segmentation_later_regions_paint_over_and_unknown_reported():
 def test_segmentation_all_background_and_deleted_regions():
     w, h = 5, 5
     label = fol.Segmentation(mask=np.zeros((h, w), np.uint8))
-    assert mc.to_ls_segmentation(label, "seg", w, h, {0: "bg"}) == []
-    hints = mc.segmentation_hints(label, w, h)
-    (back,) = mc.from_ls_segmentation([], {0: "bg"}, hints)
+    assert sm.to_ls_segmentation(label, "seg", w, h, {0: "bg"}) == []
+    hints = sm.segmentation_hints(label, w, h)
+    (back,) = sm.from_ls_segmentation([], {0: "bg"}, hints)
     assert back.id == label.id and not back.mask.any()
     assert back.mask.shape == (h, w)
-    assert mc.from_ls_segmentation([], {0: "bg"}) == []
+    assert sm.from_ls_segmentation([], {0: "bg"}) == []
 
 
 def test_segmentation_of_other_size_is_resized():
     mask = np.zeros((4, 6), np.uint8)
     mask[:2, :3] = 2
     label = fol.Segmentation(mask=mask)
-    (result,) = mc.to_ls_segmentation(label, "seg", 12, 8, None)
+    (result,) = sm.to_ls_segmentation(label, "seg", 12, 8, None)
     full = alpha_of(result) > 0
     assert full.shape == (8, 12) and full[:4, :6].all()
     assert full.sum() == 24
-    hints = mc.segmentation_hints(label, 12, 8)
-    (back,) = mc.from_ls_segmentation([result], None, hints)
+    hints = sm.segmentation_hints(label, 12, 8)
+    (back,) = sm.from_ls_segmentation([result], None, hints)
     assert np.array_equal(back.mask, mask)
 
 
 def test_rgb_masks_are_refused():
     rgb = fol.Segmentation(mask=np.zeros((3, 3, 3), np.uint8))
     with pytest.raises(ValueError, match="RGB"):
-        mc.to_ls_segmentation(rgb, "seg", 3, 3, None)
+        sm.to_ls_segmentation(rgb, "seg", 3, 3, None)
     gray = fol.Segmentation(mask=np.zeros((3, 3), np.uint8))
     with pytest.raises(ValueError, match="RGB"):
-        mc.to_ls_segmentation(gray, "seg", 3, 3, {"#ff0000": "red"})
+        sm.to_ls_segmentation(gray, "seg", 3, 3, {"#ff0000": "red"})
 
 
 def test_segmentation_size_mismatch_between_regions_reported():
     label = fol.Segmentation(mask=np.array([[1, 2]], np.uint8))
-    a, b = mc.to_ls_segmentation(label, "seg", 2, 1, None)
+    a, b = sm.to_ls_segmentation(label, "seg", 2, 1, None)
     b["original_width"], b["original_height"] = 1, 2
     problems = []
-    (back,) = mc.from_ls_segmentation([a, b], None, problems=problems)
+    (back,) = sm.from_ls_segmentation([a, b], None, problems=problems)
     assert np.array_equal(back.mask, [[1, 0]])
     assert "differs" in problems[0][2]

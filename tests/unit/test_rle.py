@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from label_studio_sdk.converter import brush
 
-from fiftyone_labelstudio.converters import rle, rle_decode
+from fiftyone_labelstudio.converters import rle, rle_records
 from fiftyone_labelstudio.converters.rle import decode_rle, encode_rle
 
 pytestmark = pytest.mark.unit
@@ -28,9 +28,9 @@ def tiny_segments(request, monkeypatch):
     than the next one.
     """
     segment, margin = request.param
-    monkeypatch.setattr(rle_decode, "_SEQUENTIAL_MAX_BITS", 0)
-    monkeypatch.setattr(rle_decode, "_SEGMENT_BITS", segment)
-    monkeypatch.setattr(rle_decode, "_SYNC_MARGIN_BITS", margin)
+    monkeypatch.setattr(rle_records, "_SEQUENTIAL_MAX_BITS", 0)
+    monkeypatch.setattr(rle_records, "_SEGMENT_BITS", segment)
+    monkeypatch.setattr(rle_records, "_SYNC_MARGIN_BITS", margin)
 
 
 shapes = st.tuples(st.integers(1, 40), st.integers(1, 40))
@@ -233,16 +233,16 @@ def test_stream_sizes_around_path_switches(monkeypatch):
     # Streams just below and above the sequential limit, and long streams
     # (made long by lowering the limit) with the long-stream geometry.
     rng = np.random.default_rng(7)
-    limit = rle_decode._SEQUENTIAL_MAX_BITS
+    limit = rle_records._SEQUENTIAL_MAX_BITS
     masks = []
     for pixels in range(limit // 15 - 40, limit // 15 + 40, 3):
         masks.append(rng.integers(0, 2, (1, pixels), np.uint8) * 255)
     for mask in masks:
         data = encode_rle(mask)
         assert np.array_equal(decode_rle(data, *mask.shape), mask)
-    monkeypatch.setattr(rle_decode, "_LONG_STREAM_BITS", limit)
-    monkeypatch.setattr(rle_decode, "_LONG_SEGMENT_BITS", 300)
-    monkeypatch.setattr(rle_decode, "_LONG_SYNC_MARGIN_BITS", 700)
+    monkeypatch.setattr(rle_records, "_LONG_STREAM_BITS", limit)
+    monkeypatch.setattr(rle_records, "_LONG_SEGMENT_BITS", 300)
+    monkeypatch.setattr(rle_records, "_LONG_SYNC_MARGIN_BITS", 700)
     for mask in masks + [blocky_hd(1)[:200]]:
         data = encode_rle(mask)
         assert np.array_equal(decode_rle(data, *mask.shape), mask)
@@ -255,7 +255,7 @@ def test_long_stream_geometry_like_sdk():
     mask = blocky_hd(2)[:300, :800].copy()
     mask[:200] = (rng.random((200, 800)) < 0.5) * 255
     data = brush.mask2rle(mask)
-    assert len(data) * 8 > rle_decode._LONG_STREAM_BITS
+    assert len(data) * 8 > rle_records._LONG_STREAM_BITS
     assert encode_rle(mask) == data
     assert np.array_equal(decode_rle(data, *mask.shape), mask)
 
@@ -382,7 +382,7 @@ def test_rejects_truncated():
 @pytest.mark.parametrize("chains", [False, True])
 def test_rejects_values_over_255(monkeypatch, chains):
     if chains:
-        monkeypatch.setattr(rle_decode, "_SEQUENTIAL_MAX_BITS", 0)
+        monkeypatch.setattr(rle_records, "_SEQUENTIAL_MAX_BITS", 0)
     records = [("repeat", 4, 7)] * 40 + [("repeat", 4, 300)]
     data, count = make_stream(records, 12, (3, 4, 8, 16))
     with pytest.raises(ValueError, match="does not fit in a byte"):
@@ -424,13 +424,13 @@ def test_garbage_never_hangs(shape, body, chains):
     header = list((height * width * 4).to_bytes(4, "big")) + HEADER_TAIL
     data = header + list(body)
     started = time.perf_counter()
-    old = rle_decode._SEQUENTIAL_MAX_BITS
-    rle_decode._SEQUENTIAL_MAX_BITS = 0 if chains else old
+    old = rle_records._SEQUENTIAL_MAX_BITS
+    rle_records._SEQUENTIAL_MAX_BITS = 0 if chains else old
     try:
         result = decode_rle(data, height, width)
         assert result.shape == (height, width)
     except ValueError:
         pass
     finally:
-        rle_decode._SEQUENTIAL_MAX_BITS = old
+        rle_records._SEQUENTIAL_MAX_BITS = old
     assert time.perf_counter() - started < 2

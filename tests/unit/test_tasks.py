@@ -222,7 +222,7 @@ def test_empty_sample_has_no_predictions_and_loads_empty():
 
 def test_label_studio_frontend_annotation():
     # the byte-identical results of label-studio-server.md §2.5 (the brush
-    # result is left out: masks are tested with converters.masks)
+    # result is left out: masks are tested with converters.instance_masks)
     lines = [
         '{"to_name":"image","original_width":64,"original_height":48,"image_rotation":0,"origin":"manual","id":"aF3pu3mKp9","from_name":"bbox","type":"rectanglelabels","value":{"x":12.5,"y":20.0,"width":25.0,"height":33.3333,"rotation":0,"rectanglelabels":["cat"]}}',  # noqa: E501
         '{"to_name":"image","original_width":64,"original_height":48,"image_rotation":0,"origin":"manual","id":"aF3pu3mKp9","from_name":"occluded","type":"choices","value":{"x":12.5,"y":20.0,"width":25.0,"height":33.3333,"rotation":0,"choices":["yes"]}}',  # noqa: E501
