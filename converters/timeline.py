@@ -16,7 +16,7 @@ hold a label of one class becomes one region (a second label of that
 class in one frame opens another region). The region id is the label id
 of the run's first frame; the per-frame label ids go into the task-data
 hints (:func:`frame_range_hints`, ``{region id: {"frames": {"<frame>":
-label id}}}``), as for video tracks (see ``converters.video``). On load
+label id}}}``), as for video tracks (see ``converters.video_tracks``). On load
 (:func:`from_ls_frame_ranges`) every frame a region covers gets the hinted
 id of that region and frame, else an id derived from ``(salt, region id,
 frame)``, so a run that was stretched keeps its old labels and the new
@@ -43,7 +43,7 @@ from .results import (
     result_score,
     result_value,
 )
-from .video import (
+from .video_regions import (
     VIDEO_TAG_NAME,
     frame_label_id,
     hint_frame_ids,

@@ -48,16 +48,17 @@ from collections import defaultdict
 from . import classifications as cc
 from . import scalars as sc
 from . import timeline as tl
-from . import video as vc
+from . import video_tracks as vt
 from .label_config import _check_text, _classes, field_control
 from .checks import flat_classes
 from .names import control_name
 from .results import report
+from .video_regions import VIDEO_TAG_NAME
 
 FRAMES_PREFIX = "frames."
 MODEL_VERSION = "fiftyone"  # == constants.PREDICTION_MODEL_VERSION
 META_KEY = "fiftyone"  # == constants.TASK_META_KEY
-VIDEO = vc.VIDEO_TAG_NAME
+VIDEO = VIDEO_TAG_NAME
 
 FRAME_TYPES = ("detection", "detections", "classification", "classifications")
 SAMPLE_TYPES = ("classification", "classifications", "scalar")
@@ -116,7 +117,7 @@ def check_video_schema(label_schema: dict) -> None:
 def _control_names(field, info) -> list:
     control = video_control_name(field)
     if is_frame_field(field) and info["type"] in ("detection", "detections"):
-        return [control, vc.labels_control_name(control)]
+        return [control, vt.labels_control_name(control)]
     return [control]
 
 
@@ -149,7 +150,7 @@ def build_video_label_config(label_schema: dict) -> str:
             labels = ET.SubElement(
                 view,
                 "Labels",
-                name=vc.labels_control_name(control),
+                name=vt.labels_control_name(control),
                 toName=VIDEO,
             )
             for cls in _classes(field, info):
@@ -193,11 +194,11 @@ def video_sample_to_task(
         if is_frame_field(field):
             if label_type in ("detection", "detections"):
                 only_kf = bool(info.get("only_keyframes"))
-                results += vc.to_ls_video_tracks(
+                results += vt.to_ls_video_tracks(
                     value, control, frame_count, fps, only_kf
                 )
-                field_hints = vc.video_track_hints(value, only_kf)
-                sent[field] = vc.sent_frame_label_ids(value)
+                field_hints = vt.video_track_hints(value, only_kf)
+                sent[field] = vt.sent_frame_label_ids(value)
             else:
                 results += tl.to_ls_frame_ranges(value, control)
                 field_hints = tl.frame_range_hints(value)
@@ -283,7 +284,7 @@ def video_task_to_labels(
         field_hints = _mapping(hints.get(field))
         if is_frame_field(field):
             if return_type == "detections":
-                frames = vc.from_ls_video_tracks(
+                frames = vt.from_ls_video_tracks(
                     rs, frame_count, field_hints, problems, salt, lost
                 )
                 if single:

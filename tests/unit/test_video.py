@@ -1,4 +1,4 @@
-"""Frame-level Detections <-> VideoRectangle tracks (converters.video)."""
+"""Frame-level Detections <-> VideoRectangle tracks (converters.video_tracks)."""
 
 import json
 
@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fiftyone_labelstudio.converters import video as vc
+from fiftyone_labelstudio.converters import video_interpolation as vi
+from fiftyone_labelstudio.converters import video_tracks as vc
 from fiftyone_labelstudio.converters.results import is_label_id
 
 FRAMES = 40
@@ -244,7 +245,7 @@ def test_rotation_interpolates_along_the_shorter_arc():
     [(0, 0), (180, 180), (-180, 180), (190, -170), (540, 180), (-350, 10)],
 )
 def test_wrap_matches_the_frontend(angle, wrapped):
-    assert vc._wrap(angle) == pytest.approx(wrapped)
+    assert vi._wrap(angle) == pytest.approx(wrapped)
 
 
 def test_edits_keep_ids_and_indexes():

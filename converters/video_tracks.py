@@ -50,8 +50,6 @@ other attributes, detections without a box (not sent, so the backend
 must leave them out of the id map: :func:`sent_frame_label_ids`).
 """
 
-import hashlib
-import math
 from collections import defaultdict
 
 import fiftyone.core.labels as fol
@@ -61,8 +59,6 @@ from .results import (
     ResultError,
     clean_hints,
     finite_or_none,
-    from_percent,
-    is_label_id,
     new_label_id,
     percent_box,
     region_label,
@@ -73,9 +69,16 @@ from .results import (
     rotation_of,
     to_percent,
 )
+from .video_interpolation import track_frames
+from .video_regions import (
+    VIDEO_TAG_NAME,
+    frame_label_id,
+    hint_frame_ids,
+    is_int,
+    readable_regions,
+)
 
 RESULT_TYPE = "videorectangle"
-VIDEO_TAG_NAME = "video"  # == constants.VIDEO_TAG_NAME
 ROTATION_ATTR = "rotation"  # == detections.ROTATION_ATTR
 KEYFRAME_ATTR = "keyframe"
 _LABELS_SUFFIX = "__labels"
@@ -241,7 +244,7 @@ def from_ls_video_tracks(
         region_id = track["region_id"]
         hint = hints.get(region_id, {}) if region_id else {}
         frame_ids = hint_frame_ids(hint)
-        shapes = list(_expand(track["sequence"], track["limit"]))
+        shapes = list(track_frames(track["sequence"], track["limit"]))
         index = hint.get("index") if is_int(hint.get("index")) else None
         if index is None and not (hint and len(shapes) == 1):
             index, next_index = next_index, next_index + 1
@@ -309,37 +312,6 @@ def _read_keyframe(item):
     return frame, (x, y, w, h), rotation, enabled
 
 
-def _expand(sequence, limit):
-    """``(frame, box, rotation, is keyframe)`` for every frame shown."""
-    for i, (frame, (box, rotation, enabled)) in enumerate(sequence):
-        yield frame, _relative(box), rotation, True
-        if not enabled:
-            continue
-        if i + 1 < len(sequence):
-            nxt, (box2, rotation2, _) = sequence[i + 1]
-            for f in range(frame + 1, nxt):
-                t = (f - frame) / (nxt - frame)
-                inter = [a + (b - a) * t for a, b in zip(box, box2)]
-                yield f, _relative(inter), _lerp_angle(
-                    rotation, rotation2, t
-                ), False
-        elif limit is not None:
-            for f in range(frame + 1, limit + 1):
-                yield f, _relative(box), rotation, False
-
-
-def _lerp_angle(a: float, b: float, t: float) -> float:
-    """The frontend's rotation interpolation (shorter arc, in (-180, 180])."""
-    return _wrap(a + _wrap(b - a) * t)
-
-
-def _wrap(angle: float) -> float:
-    # JS: while (t > 0) t -= 360; return ((t - 180) % 360) + 180
-    if angle > 0:
-        angle -= 360.0 * math.ceil(angle / 360.0)
-    return math.fmod(angle - 180.0, 360.0) + 180.0
-
-
 # --- helpers -----------------------------------------------------------
 
 
@@ -371,10 +343,6 @@ def _index(det):
     return int(index) if is_int(index) else None
 
 
-def is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _fps(fps) -> float:
     fps = finite_or_none(fps)
     return fps if fps and fps > 0 else 24.0  # the frontend's default
@@ -385,67 +353,3 @@ def _limit(frame_count, frames_count):
         if is_int(value) and value >= 1:
             return value
     return None
-
-
-def _relative(box) -> list:
-    return [from_percent(v) for v in box]
-
-
-def hint_frame_ids(hint) -> dict:
-    frames = hint.get("frames") if isinstance(hint, dict) else None
-    if not isinstance(frames, dict):
-        return {}
-    out = {}
-    for key, label_id in frames.items():
-        if isinstance(key, str) and key.isdigit() and is_label_id(label_id):
-            out[int(key)] = label_id
-    return out
-
-
-def note_unreadable(result, hints: dict, unreadable) -> None:
-    """Adds the uploaded label ids of an unreadable region to
-    ``unreadable`` (when a set is given)."""
-    if unreadable is None or not isinstance(result, dict):
-        return
-    region_id = result.get("id")
-    if isinstance(region_id, str) and region_id in hints:
-        unreadable.update(hint_frame_ids(hints[region_id]).values())
-
-
-def readable_regions(
-    results, read, frame_count, hints: dict, problems, unreadable
-):
-    """``(result, region)`` for each result that ``read(result,
-    frame_count, problems)`` can read, the first one of each region id;
-    the others are reported (the labels of unreadable ones are noted in
-    ``unreadable``)."""
-    seen = set()
-    for result in results:
-        try:
-            region = read(result, frame_count, problems)
-        except ResultError as e:
-            report(problems, result, str(e))
-            note_unreadable(result, hints, unreadable)
-            continue
-        region_id = region["region_id"]
-        if region_id is not None and region_id in seen:
-            report(problems, result, "duplicated region id")
-            continue
-        seen.add(region_id)
-        yield result, region
-
-
-def frame_label_id(frame_ids: dict, used_ids: set, salt, key, frame) -> str:
-    """The uploaded label id of ``frame`` (``frame_ids``), else one
-    derived from the region; never one of ``used_ids`` (added to it)."""
-    label_id = frame_ids.get(frame)
-    if label_id is None or label_id in used_ids:
-        label_id = derived_label_id(salt, key, frame)
-    used_ids.add(label_id)
-    return label_id
-
-
-def derived_label_id(salt: str, region_id: str, frame: int) -> str:
-    """A stable 24-hex id for a frame that has no uploaded label."""
-    text = "%s:%s:%d" % (salt, region_id, frame)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:24]
