@@ -3,7 +3,7 @@
 For every task with annotations by two or more people (each person's
 latest non-cancelled annotation), every pair of people is compared field
 by field, in FiftyOne terms (the results are converted with
-``converters.tasks.task_to_labels`` first):
+``converters.task_read.task_to_labels`` first):
 
 - detection(s), instance(s): **F1 of IoU-matched boxes** -- boxes of the
   same class are matched greedily by decreasing IoU, a match needs
@@ -76,7 +76,7 @@ def compute_agreement(tasks: list, label_schema: dict, names=None) -> dict:
 
     ``names`` maps user ids to display names (default: the ids).
     """
-    from ..converters.tasks import task_to_labels
+    from ..converters.task_read import task_to_labels
 
     names = names or {}
     by_field = defaultdict(list)

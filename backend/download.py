@@ -80,7 +80,7 @@ class Tally:
     once per field)."""
 
     def __init__(self, results, counts=None):
-        from ..converters.tasks import RETURN_TYPES
+        from ..converters.label_types import RETURN_TYPES
 
         self.results = results
         schema = results.config.label_schema
@@ -283,7 +283,7 @@ def _keep_unchanged(results, annotations, chosen) -> int:
 
 
 def _return_type(info):
-    from ..converters.tasks import RETURN_TYPES
+    from ..converters.label_types import RETURN_TYPES
 
     return RETURN_TYPES[info["type"]]
 
@@ -409,7 +409,7 @@ def convert_task(results, task, annotator_id, schema, converted, counts):
     """Converts the annotation ``task`` loads into ``converted[sample
     id]`` (unless the sample already holds a newer one); returns the
     sample id, or None when the task loads nothing."""
-    from ..converters.tasks import task_to_labels
+    from ..converters.task_read import task_to_labels
 
     choice = _choose_task(results, task, annotator_id, counts)
     if choice is None:

@@ -52,7 +52,8 @@ def convert_tasks(
     ``"labels"`` when returned). A kept class is added to the field's
     classes in ``schema`` before converting, so that the labels get the
     ids a later load of the registered run gives them."""
-    from ..converters.tasks import RETURN_TYPES, task_to_labels
+    from ..converters.label_types import RETURN_TYPES
+    from ..converters.task_read import task_to_labels
     from .download import _stable_new_ids, _stamp
 
     keys = conversion_keys(fields)

@@ -175,7 +175,7 @@ class ModelPredictions:
         """Adds the model prediction (and, for fields that send no labels
         of their own, the same regions to the editable pre-annotation)."""
         from ..converters import scores
-        from ..converters.tasks import MODEL_VERSION, sample_to_task
+        from ..converters.task_build import MODEL_VERSION, sample_to_task
 
         results, confidences = [], []
         for field in sorted(self.mapping):
@@ -291,7 +291,7 @@ def set_project_model_version(client, project_id: int, config) -> None:
     from the model's labels and drop an existing field's own labels (its
     load would then delete them), so it points at ``fiftyone``.
     """
-    from ..converters.tasks import MODEL_VERSION
+    from ..converters.task_build import MODEL_VERSION
 
     if not config.predictions_map:
         return

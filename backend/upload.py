@@ -308,7 +308,7 @@ def _build_tasks(samples, plan, media_urls, config):
 
 def _generate_tasks(plan, media_urls, schema, values, id_map, model=None):
     from ..converters.names import control_name
-    from ..converters.tasks import sample_to_task
+    from ..converters.task_build import sample_to_task
 
     existing = list(values)
     controls = {f: control_name(f) for f in existing}

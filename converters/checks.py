@@ -1,5 +1,5 @@
 """Checks on the results of one task while it loads (see
-:func:`.tasks.task_to_labels`): duplicated region ids, which labels were
+:func:`.task_read.task_to_labels`): duplicated region ids, which labels were
 uploaded, classes the schema does not know, single-label fields holding
 several labels, malformed task-data hints. Every finding is reported as
 a problem; nothing is dropped silently.

@@ -37,11 +37,10 @@ import re
 import xml.etree.ElementTree as ET
 
 from . import attributes as ac
-from . import keypoints as kc
 from . import scalars as sc
 from .checks import flat_classes
 from .names import IMAGE_TAG_NAME, control_name
-from .tasks import polyline_result_type
+from .label_types import polyline_result_type, skeleton_of
 
 # FiftyOne type -> (control tag, child tag, extra attributes)
 _REGION_TAGS = {
@@ -118,9 +117,9 @@ def field_control(field: str, info: dict) -> ET.Element:
             attrs["closable"] = "true"
     elif label_type == "segmentation":
         tag, labels = "BrushLabels", _target_names(field, info)
-    elif label_type in ("keypoint", "keypoints") and _skeleton(info):
+    elif label_type in ("keypoint", "keypoints") and skeleton_of(info):
         tag = "KeyPointLabels"
-        labels = _unique(field, _skeleton(info).values())
+        labels = _unique(field, skeleton_of(info).values())
     elif label_type in _REGION_TAGS:
         tag, labels = _REGION_TAGS[label_type], _classes(field, info)
     elif label_type == "scalar":
@@ -147,7 +146,7 @@ def attribute_controls(field: str, info: dict) -> list:
         if classes is None or info.get("type") in ac.IMAGE_LEVEL_TYPES:
             out.extend([header, control])
             continue
-        skeleton = _skeleton(info)
+        skeleton = skeleton_of(info)
         values = skeleton.values(classes) if skeleton else classes
         view = ET.Element(
             "View",
@@ -158,10 +157,6 @@ def attribute_controls(field: str, info: dict) -> list:
         view.extend([header, control])
         out.append(view)
     return out
-
-
-def _skeleton(info):
-    return kc.skeleton_labels(info.get("skeleton"), flat_classes(info))
 
 
 def _scalar_control(field, info, attrs) -> ET.Element:

@@ -280,3 +280,9 @@ def index_hint(label):
     """
     index = getattr(label, "index", None)
     return {"index": int(index)} if index is not None else {}
+
+
+def mapping(value) -> dict:
+    """``value`` when it is a dict, else an empty dict (task data can be
+    edited in Label Studio: no shape in it is trusted)."""
+    return value if isinstance(value, dict) else {}

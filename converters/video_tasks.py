@@ -52,12 +52,11 @@ from . import video_tracks as vt
 from .label_config import _check_text, _classes, field_control
 from .checks import flat_classes
 from .names import control_name
-from .results import report
+from .results import mapping, report
+from .task_build import META_KEY, MODEL_VERSION
 from .video_regions import VIDEO_TAG_NAME
 
 FRAMES_PREFIX = "frames."
-MODEL_VERSION = "fiftyone"  # == constants.PREDICTION_MODEL_VERSION
-META_KEY = "fiftyone"  # == constants.TASK_META_KEY
 VIDEO = VIDEO_TAG_NAME
 
 FRAME_TYPES = ("detection", "detections", "classification", "classifications")
@@ -257,9 +256,9 @@ def video_task_to_labels(
 ) -> tuple[dict, list, dict]:
     """``(labels, problems, unreadable)`` of one annotation (see the
     module doc)."""
-    meta = _mapping(_mapping(task_data).get(META_KEY))
-    class_ids = _mapping(meta.get("class_ids"))
-    hints = _mapping(meta.get("hints"))
+    meta = mapping(mapping(task_data).get(META_KEY))
+    class_ids = mapping(meta.get("class_ids"))
+    hints = mapping(meta.get("hints"))
     salt = str(meta.get("sample_id") or "")
     fields = {video_control_name(f): f for f in label_schema}
     problems = []
@@ -281,7 +280,7 @@ def video_task_to_labels(
         label_type = info["type"]
         return_type = RETURN_TYPES[label_type]
         single = label_type in ("detection", "classification")
-        field_hints = _mapping(hints.get(field))
+        field_hints = mapping(hints.get(field))
         if is_frame_field(field):
             if return_type == "detections":
                 frames = vt.from_ls_video_tracks(
@@ -309,7 +308,7 @@ def video_task_to_labels(
         else:
             value = cc.from_ls_classifications(
                 rs,
-                class_ids=_mapping(class_ids.get(field)) or None,
+                class_ids=mapping(class_ids.get(field)) or None,
                 single=single,
                 problems=problems,
             )
@@ -352,7 +351,3 @@ def _check_frame_classes(frames, info, field, problems) -> None:
             {"from_name": video_control_name(field), "id": None},
             "class %r is not in the schema's classes (kept)" % cls,
         )
-
-
-def _mapping(value) -> dict:
-    return value if isinstance(value, dict) else {}

@@ -10,7 +10,7 @@ import pytest
 
 from fiftyone_labelstudio.backend import upload
 from fiftyone_labelstudio.backend.raw_labels import RawLabel, raw_values
-from fiftyone_labelstudio.converters.tasks import sample_to_task
+from fiftyone_labelstudio.converters.task_build import sample_to_task
 
 pytestmark = pytest.mark.integration
 

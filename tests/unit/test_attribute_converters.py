@@ -15,10 +15,8 @@ from fiftyone_labelstudio.converters.label_config import (
     build_label_config,
     parse_label_config,
 )
-from fiftyone_labelstudio.converters.tasks import (
-    sample_to_task,
-    task_to_labels,
-)
+from fiftyone_labelstudio.converters.task_build import sample_to_task
+from fiftyone_labelstudio.converters.task_read import task_to_labels
 
 W, H = 200, 100
 SID = "a" * 24

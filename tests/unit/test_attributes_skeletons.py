@@ -18,10 +18,8 @@ from fiftyone_labelstudio.converters.label_config import (
     build_label_config,
     parse_label_config,
 )
-from fiftyone_labelstudio.converters.tasks import (
-    sample_to_task,
-    task_to_labels,
-)
+from fiftyone_labelstudio.converters.task_build import sample_to_task
+from fiftyone_labelstudio.converters.task_read import task_to_labels
 
 NAN = float("nan")
 NAMES = ["nose", "left_eye", "right_eye"]

@@ -15,7 +15,7 @@ from fiftyone_labelstudio.client.capabilities import (
 )
 from fiftyone_labelstudio.converters import polylines as pc
 from fiftyone_labelstudio.converters.label_config import build_label_config
-from fiftyone_labelstudio.converters.tasks import polyline_result_type
+from fiftyone_labelstudio.converters.label_types import polyline_result_type
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ import fiftyone.core.labels as fol
 
 from fiftyone_labelstudio.converters.attributes import control_specs
 from fiftyone_labelstudio.converters.rle import decode_rle, encode_rle
-from fiftyone_labelstudio.converters.tasks import RETURN_TYPES, task_to_labels
+from fiftyone_labelstudio.converters.label_types import RETURN_TYPES
+from fiftyone_labelstudio.converters.task_read import task_to_labels
 
 CLASSES = ["cat", "dog"]
 SCHEMA = {

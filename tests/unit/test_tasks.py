@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from bson import ObjectId
 
-from fiftyone_labelstudio.converters import tasks as tc
+from fiftyone_labelstudio.converters import label_types as lt
+from fiftyone_labelstudio.converters import task_build as tb
+from fiftyone_labelstudio.converters import task_read as tr
 from fiftyone_labelstudio.converters.names import control_name
 from fiftyone_labelstudio.converters.results import is_label_id
 
@@ -123,7 +125,7 @@ def _seg_mask():
 
 
 def _task(field_labels, schema=SCHEMA):
-    task = tc.sample_to_task(
+    task = tb.sample_to_task(
         SID, "/data/upload/1/a.png", "/abs/a.png", field_labels, schema, W, H
     )
     return json.loads(json.dumps(task, allow_nan=False))
@@ -132,7 +134,7 @@ def _task(field_labels, schema=SCHEMA):
 def _load(task, results=None, schema=SCHEMA):
     if results is None:
         results = task["predictions"][0]["result"]
-    return tc.task_to_labels(task["data"], results, schema)
+    return tr.task_to_labels(task["data"], results, schema)
 
 
 def test_task_shape():
@@ -216,7 +218,7 @@ def test_empty_sample_has_no_predictions_and_loads_empty():
     labels, problems, unexpected = _load(task, results=[])
     assert problems == [] and unexpected == {}
     for field, info in SCHEMA.items():
-        rt = tc.RETURN_TYPES[info["type"]]
+        rt = lt.RETURN_TYPES[info["type"]]
         assert labels[field] == ({rt: None} if rt == "scalar" else {rt: {}})
 
 
@@ -239,7 +241,7 @@ def test_label_studio_frontend_annotation():
         "kp": {"type": "keypoints", "classes": ["nose", "eye"]},
         "scene": {"type": "classification", "classes": ["indoor", "outdoor"]},
     }
-    labels, problems, unexpected = tc.task_to_labels(
+    labels, problems, unexpected = tr.task_to_labels(
         {"image": "x", "fiftyone": {"sample_id": SID}}, results, schema
     )
     (det,) = labels["bbox"]["detections"].values()
