@@ -8,35 +8,12 @@ what Label Studio additionally needs.
 import hashlib
 import json
 
-from .errors import LabelStudioBackendError
-
-# Label types whose schema entries must list classes
-LABEL_TYPES_WITH_CLASSES = (
-    "classification",
-    "classifications",
-    "detection",
-    "detections",
-    "instance",
-    "instances",
-    "polyline",
-    "polylines",
-    "polygon",
-    "polygons",
-    "keypoint",
-    "keypoints",
+from ..converters.classes import (
+    LABEL_TYPES_WITH_CLASSES,
+    class_names,
+    class_names_error,
 )
-
-
-def class_names(label_info: dict) -> list:
-    """Returns the flat class list of a schema entry (FiftyOne allows
-    ``{"classes": [...], "attributes": {...}}`` entries)."""
-    names = []
-    for c in label_info.get("classes") or []:
-        if isinstance(c, dict):
-            names.extend(c.get("classes") or [])
-        else:
-            names.append(c)
-    return names
+from .errors import LabelStudioBackendError
 
 
 def validate_label_schema(label_schema: dict) -> None:
@@ -59,32 +36,11 @@ def validate_label_schema(label_schema: dict) -> None:
 
 
 def _check_classes(field, label_type, classes):
-    bad = [c for c in classes if not isinstance(c, str)]
-    if bad:
-        raise LabelStudioBackendError(
-            "Field '%s': class names must be strings, got %r (%s). Pass "
-            "classes as strings, e.g. classes=%r"
-            % (
-                field,
-                bad[0],
-                type(bad[0]).__name__,
-                [str(c) for c in classes[:3]],
-            )
-        )
-
-    if len(set(classes)) != len(classes):
-        dups = sorted({c for c in classes if classes.count(c) > 1})
-        raise LabelStudioBackendError(
-            "Field '%s': class names must be unique, %r appear more than "
-            "once. Remove the duplicates from classes" % (field, dups)
-        )
-
-    if label_type in LABEL_TYPES_WITH_CLASSES and not classes:
-        raise LabelStudioBackendError(
-            "Field '%s' has no classes (it is new or has no labels to take "
-            "them from). Pass classes=[...] or give 'classes' in its "
-            "label_schema entry" % field
-        )
+    error = class_names_error(
+        field, classes, required=label_type in LABEL_TYPES_WITH_CLASSES
+    )
+    if error is not None:
+        raise LabelStudioBackendError(error)
 
 
 def _check_mask_targets(field, mask_targets):

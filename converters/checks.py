@@ -5,6 +5,7 @@ several labels, malformed task-data hints. Every finding is reported as
 a problem; nothing is dropped silently.
 """
 
+from .classes import flat_classes, is_unknown_class
 from .names import control_name
 from .results import clean_hints, is_label_id, parse_multi_region_id, report
 
@@ -39,17 +40,6 @@ def sent_ids(results, class_ids, hints) -> set:
     return sent
 
 
-def flat_classes(info) -> list:
-    """Class names; FiftyOne allows ``{"classes": [...], ...}`` groups."""
-    out = []
-    for item in info.get("classes") or []:
-        if isinstance(item, dict):
-            out.extend(item.get("classes") or [])
-        else:
-            out.append(item)
-    return [str(c) for c in out]
-
-
 def check_classes(
     labels, info, sent, results, unexpected, field, problems, return_type
 ) -> list:
@@ -61,7 +51,7 @@ def check_classes(
     kept = []
     for label in labels:
         cls = getattr(label, "label", None)
-        if cls is None or cls in classes:
+        if not is_unknown_class(cls, classes):
             kept.append(label)
             continue
         stub = {"from_name": control_name(field), "id": label.id}
@@ -82,9 +72,9 @@ def check_classes(
 
 def check_scalar(value, info, results, unexpected, field, problems):
     classes = flat_classes(info)
-    if value is None or not classes or info.get("scalar_type") == "bool":
+    if value is None or info.get("scalar_type") == "bool":
         return value
-    if str(value) in classes:
+    if not is_unknown_class(str(value), classes):
         return value
     # not a problem: the load's unexpected= decides (backend)
     unexpected.setdefault(field, {})["scalar"] = value

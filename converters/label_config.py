@@ -38,7 +38,7 @@ import xml.etree.ElementTree as ET
 
 from . import attributes as ac
 from . import scalars as sc
-from .checks import flat_classes
+from .classes import class_names_error, flat_classes
 from .names import IMAGE_TAG_NAME, control_name
 from .label_types import polyline_result_type, skeleton_of
 
@@ -187,10 +187,12 @@ def _control(tag: str, attrs: dict, labels: list) -> ET.Element:
 
 
 def _classes(field, info) -> list:
-    classes = flat_classes(info)
-    if not classes:
-        raise ValueError("field %r has no classes" % field)
-    return _unique(field, classes)
+    """The field's class names, each once (the field must list some)."""
+    classes = _unique(field, flat_classes(info))
+    error = class_names_error(field, classes, required=True)
+    if error is not None:
+        raise ValueError(error)
+    return classes
 
 
 def _target_names(field, info) -> list:

@@ -4,7 +4,6 @@ what its labels load as (:data:`RETURN_TYPES`). Used by
 (:mod:`.label_config`) names the same controls.
 """
 
-from . import checks as ck
 from . import classifications as cc
 from . import detections as dc
 from . import instance_masks as im
@@ -12,6 +11,7 @@ from . import keypoints as kc
 from . import polylines as pc
 from . import scalars as sc
 from . import segmentation_masks as sm
+from .classes import flat_classes
 
 RETURN_TYPES = {
     "classification": "classifications",
@@ -82,7 +82,7 @@ def to_ls_field(value, control, width, height, info) -> list:
             width,
             height,
             info.get("scalar_type"),
-            ck.flat_classes(info),
+            flat_classes(info),
         )
     raise ValueError("unsupported label type %r" % label_type)
 
@@ -138,11 +138,11 @@ def from_ls_field(results, info, class_ids, hints, problems, owners=None):
         )
     if label_type == "scalar":
         return sc.from_ls_scalar(
-            results, info.get("scalar_type"), ck.flat_classes(info), problems
+            results, info.get("scalar_type"), flat_classes(info), problems
         )
     raise ValueError("unsupported label type %r" % label_type)
 
 
 def skeleton_of(info):
     """The field's :class:`keypoints.SkeletonLabels`, or None."""
-    return kc.skeleton_labels(info.get("skeleton"), ck.flat_classes(info))
+    return kc.skeleton_labels(info.get("skeleton"), flat_classes(info))

@@ -50,7 +50,7 @@ from . import scalars as sc
 from . import timeline as tl
 from . import video_tracks as vt
 from .label_config import _check_text, _classes, field_control
-from .checks import flat_classes
+from .classes import flat_classes, is_unknown_class
 from .names import control_name
 from .results import mapping, report
 from .task_build import META_KEY, MODEL_VERSION
@@ -337,13 +337,11 @@ def _one_per_frame(frames, field, problems) -> dict:
 
 def _check_frame_classes(frames, info, field, problems) -> None:
     classes = set(flat_classes(info))
-    if not classes:
-        return
     unknown = {
         x.label
         for xs in frames.values()
         for x in xs
-        if x.label is not None and x.label not in classes
+        if is_unknown_class(x.label, classes)
     }
     for cls in sorted(unknown):
         report(
