@@ -84,7 +84,7 @@ def build_label_config(label_schema: dict) -> str:
     )
     view[0].set("zoom", "true")
     for field, info in label_schema.items():
-        _check_text(field, "field name")
+        check_xml_text(field, "field name")
         ET.SubElement(view, "Header", value=field)
         view.append(field_control(field, info))
         attributes = attribute_controls(field, info)
@@ -108,11 +108,11 @@ def field_control(field: str, info: dict) -> ET.Element:
     label_type = info.get("type")
     attrs = {"name": control_name(field), "toName": IMAGE_TAG_NAME}
     if label_type in _CHOICE_MODES:
-        tag, labels = "Choices", _classes(field, info)
+        tag, labels = "Choices", control_classes(field, info)
         attrs["choice"] = _CHOICE_MODES[label_type]
     elif label_type in ("polyline", "polylines"):
         tag = _POLYLINE_TAGS[polyline_result_type(info)]
-        labels = _classes(field, info)
+        labels = control_classes(field, info)
         if tag == "VectorLabels":
             attrs["closable"] = "true"
     elif label_type == "segmentation":
@@ -121,7 +121,7 @@ def field_control(field: str, info: dict) -> ET.Element:
         tag = "KeyPointLabels"
         labels = _unique(field, skeleton_of(info).values())
     elif label_type in _REGION_TAGS:
-        tag, labels = _REGION_TAGS[label_type], _classes(field, info)
+        tag, labels = _REGION_TAGS[label_type], control_classes(field, info)
     elif label_type == "scalar":
         return _scalar_control(field, info, attrs)
     else:
@@ -137,7 +137,7 @@ def attribute_controls(field: str, info: dict) -> list:
     ``<View>`` shown for regions of those classes."""
     out = []
     for spec in ac.control_specs(field, info):
-        _check_text(spec["name"], "attribute name of field %r" % field)
+        check_xml_text(spec["name"], "attribute name of field %r" % field)
         header = ET.Element("Header", value=spec["name"], size="6")
         control = _control(
             spec["tag"], spec["attrs"], _unique(field, spec["choices"])
@@ -186,7 +186,7 @@ def _control(tag: str, attrs: dict, labels: list) -> ET.Element:
     return element
 
 
-def _classes(field, info) -> list:
+def control_classes(field: str, info: dict) -> list:
     """The field's class names, each once (the field must list some)."""
     classes = _unique(field, flat_classes(info))
     error = class_names_error(field, classes, required=True)
@@ -223,14 +223,16 @@ def _unique(field, labels) -> list:
     """Labels in order without repeats, each checked for XML."""
     seen, out = set(), []
     for label in labels:
-        _check_text(label, "class of field %r" % field)
+        check_xml_text(label, "class of field %r" % field)
         if label not in seen:
             seen.add(label)
             out.append(label)
     return out
 
 
-def _check_text(text: str, what: str) -> None:
+def check_xml_text(text: str, what: str) -> None:
+    """ValueError naming ``what`` when ``text`` has characters XML 1.0
+    cannot carry."""
     bad = _NOT_XML.search(text)
     if bad is not None:
         raise ValueError(

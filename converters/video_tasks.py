@@ -49,7 +49,7 @@ from . import classifications as cc
 from . import scalars as sc
 from . import timeline as tl
 from . import video_tracks as vt
-from .label_config import _check_text, _classes, field_control
+from .label_config import check_xml_text, control_classes, field_control
 from .classes import flat_classes, is_unknown_class
 from .names import control_name
 from .results import mapping, report
@@ -135,7 +135,7 @@ def build_video_label_config(label_schema: dict) -> str:
         framerate="$%s.fps" % META_KEY,
     )
     for field, info in label_schema.items():
-        _check_text(field, "field name")
+        check_xml_text(field, "field name")
         ET.SubElement(view, "Header", value=field)
         control = video_control_name(field)
         label_type = info["type"]
@@ -152,13 +152,13 @@ def build_video_label_config(label_schema: dict) -> str:
                 name=vt.labels_control_name(control),
                 toName=VIDEO,
             )
-            for cls in _classes(field, info):
+            for cls in control_classes(field, info):
                 ET.SubElement(labels, "Label", value=cls)
         else:
             ranges = ET.SubElement(
                 view, "TimelineLabels", name=control, toName=VIDEO
             )
-            for cls in _classes(field, info):
+            for cls in control_classes(field, info):
                 ET.SubElement(ranges, "Label", value=cls)
     return ET.tostring(view, encoding="unicode")
 
