@@ -33,10 +33,10 @@ from .results import (
     is_label_id,
     labels_of,
     new_label_id,
+    read_labels,
     percent_box,
     region_label,
     region_result,
-    report,
     result_id,
     result_score,
     result_value,
@@ -110,19 +110,10 @@ def from_ls_detections(
 ) -> list[fol.Detection]:
     """Detections from ``rectanglelabels`` results, ids kept."""
     hints = clean_hints(hints)
-    labels = []
-    seen = set()
-    for result in results:
-        try:
-            label = _from_result(result, problems)
-        except ResultError as e:
-            report(problems, result, str(e))
-            continue
-        if label.id in seen:
-            report(problems, result, "duplicated region id")
-            continue
-        seen.add(label.id)
-        labels.append(with_index(label, hints.get(label.id)))
+    labels = read_labels(
+        results, lambda result: _from_result(result, problems), hints, problems
+    )
+    seen = {label.id for label in labels}
     for label_id, hint in hints.items():
         empty = empty_hint(hint, problems, label_id)
         if empty is not None and label_id not in seen:

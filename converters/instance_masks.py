@@ -34,9 +34,9 @@ from .results import (
     index_hint,
     labels_of,
     new_label_id,
+    read_labels,
     region_label,
     region_result,
-    report,
     result_id,
     result_score,
     result_value,
@@ -176,18 +176,13 @@ def from_ls_instances(
 ) -> list:
     """Detections (with masks) from ``brushlabels`` results, ids kept."""
     hints = hints or {}
-    labels, seen = [], set()
-    for result in results:
-        try:
-            label = from_ls_instance(result, hints, problems)
-        except ResultError as e:
-            report(problems, result, str(e))
-            continue
-        if label.id in seen:
-            report(problems, result, "duplicated region id")
-            continue
-        seen.add(label.id)
-        labels.append(with_index(label, hints.get(label.id)))
+    labels = read_labels(
+        results,
+        lambda result: from_ls_instance(result, hints, problems),
+        hints,
+        problems,
+    )
+    seen = {label.id for label in labels}
     for label_id, hint in hints.items():
         empty = hint.get("empty")
         if empty is not None and label_id not in seen:

@@ -233,6 +233,25 @@ def with_index(label, hint):
     return label
 
 
+def read_labels(results, read, hints: dict, problems) -> list:
+    """The label ``read(result)`` makes of each result, with its hinted
+    ``index``; results it cannot read (ResultError) and repeated label
+    ids are reported and skipped."""
+    labels, seen = [], set()
+    for result in results:
+        try:
+            label = read(result)
+        except ResultError as e:
+            report(problems, result, str(e))
+            continue
+        if label.id in seen:
+            report(problems, result, "duplicated region id")
+            continue
+        seen.add(label.id)
+        labels.append(with_index(label, hints.get(label.id)))
+    return labels
+
+
 def clean_hints(hints) -> dict:
     """``{label id: hint dict}`` with anything else dropped.
 
