@@ -14,14 +14,14 @@ import re
 
 from bson import ObjectId
 
-IMAGE_TAG_NAME = "image"  # == constants.IMAGE_TAG_NAME
+# defined in names.py; many converters import them from here
+from .names import IMAGE_TAG_NAME, is_label_id  # noqa: F401
 
 # Percent coordinates may lie a little outside the image (FiftyOne boxes
 # often do); anything further out than one image size is garbage.
 MIN_PERCENT = -100.0
 MAX_PERCENT = 200.0
 
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _MULTI_ID = re.compile(r"^([0-9a-f]{24})_(\d+)_(\d+)$")
 
 
@@ -49,11 +49,6 @@ def new_label_id(region_id=None) -> str:
         digest = hashlib.sha1(("ls-region:" + region_id).encode("utf-8"))
         return digest.hexdigest()[:24]
     return str(ObjectId())
-
-
-def is_label_id(value) -> bool:
-    """True for a 24-hex FiftyOne label id."""
-    return isinstance(value, str) and bool(_OBJECT_ID.match(value))
 
 
 def multi_region_id(label_id: str, index: int, count: int) -> str:
