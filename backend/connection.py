@@ -3,6 +3,7 @@ from the run config's URL and key, checked once per connection."""
 
 import fiftyone.utils.annotations as foua
 
+from ..client import LabelStudioClient
 from . import credentials
 
 
@@ -32,8 +33,6 @@ def connect(config, prompt: bool = True) -> LabelStudioAnnotationAPI:
         client.errors.LabelStudioError: the server is unreachable or the
             key was refused (one clear message, never the key)
     """
-    from ..client import LabelStudioClient
-
     api_key = credentials.resolve_api_key(
         config._api_key, config.name, prompt=prompt
     )

@@ -8,6 +8,8 @@ what Label Studio additionally needs.
 import hashlib
 import json
 
+from ..converters.names import control_name
+
 from .errors import LabelStudioBackendError
 
 # Label types whose schema entries must list classes
@@ -129,8 +131,6 @@ def _check_mask_targets(field, mask_targets):
 
 
 def _check_control_names(label_schema):
-    from ..converters.names import control_name
-
     seen = {}
     for field in label_schema:
         name = control_name(field)
