@@ -34,10 +34,10 @@ def connect(config, prompt: bool = True) -> LabelStudioAnnotationAPI:
             key was refused (one clear message, never the key)
     """
     api_key = credentials.resolve_api_key(
-        config._api_key, config.name, prompt=prompt
+        config.api_key, config.name, prompt=prompt
     )
     client = LabelStudioClient(config.url, api_key, timeout=config.timeout)
     whoami = client.check()
     # Kept so that later loads in this process need not ask again
-    config._api_key = api_key
+    config.api_key = api_key
     return LabelStudioAnnotationAPI(client, whoami)

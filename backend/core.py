@@ -353,7 +353,7 @@ class LabelStudioBackend(foua.AnnotationBackend):
         if results is not None and results.backend is not None:
             client = results.backend.client
         else:
-            if credentials.find_api_key(self.config._api_key) is None:
+            if credentials.find_api_key(self.config.api_key) is None:
                 return  # nothing to update with; the run key still changes
             client = self.client
 
