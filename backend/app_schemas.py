@@ -14,6 +14,8 @@ label_schema=app_label_schema(dataset))``, or to prefill a form.
 
 import logging
 
+from ..converters.app_schemas import to_label_schema
+
 from .errors import LabelStudioBackendError
 from .fiftyone_internals import fast_paths_ok, internal
 
@@ -29,8 +31,6 @@ def app_label_schema(samples, fields=None) -> dict:
         fields (None): the fields to take; default: the active label
             schemas, else every label field
     """
-    from ..converters.app_schemas import to_label_schema
-
     stored = stored_app_schemas(samples)
     if not stored:
         return {}
@@ -50,6 +50,7 @@ def stored_app_schemas(samples) -> dict:
     except AttributeError:
         return {}
     try:
+        # deferred: only FiftyOne versions with App label schemas have it
         from fiftyone.core.annotation import hydrate_applied_ontology
     except ImportError:
         return stored

@@ -12,6 +12,8 @@ the header is not enough).
 import io
 from concurrent.futures import ThreadPoolExecutor
 
+from PIL import Image
+
 from .errors import LabelStudioBackendError
 
 # Bytes read to find an image's size (PNG/JPEG headers are far smaller)
@@ -20,6 +22,7 @@ _THREADS = 8
 
 
 def _client(credentials: dict):
+    # deferred: boto3 is slow to import and only S3 media needs it
     import boto3
     from botocore.config import Config
 
@@ -49,6 +52,7 @@ def check_from_here(target, credentials: dict) -> str:
 def problem_from_here(target, credentials: dict):
     """What is wrong with the bucket seen from this machine (a sentence
     naming the fix), or None when it can be read."""
+    # deferred: botocore is slow to import and only S3 media needs it
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,
@@ -111,8 +115,6 @@ def image_sizes(uris_by_target: dict, credentials_of) -> dict:
     Raises:
         LabelStudioBackendError: naming objects that cannot be read
     """
-    from PIL import Image
-
     sizes, failed = {}, []
 
     def read(s3, bucket, uri, key):

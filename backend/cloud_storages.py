@@ -12,8 +12,9 @@ deletes a storage it reused.
 
 import logging
 
-from ..client.errors import LabelStudioError
+from ..client.errors import LabelStudioError, LabelStudioNotFoundError
 from . import cloud_media as fc
+from .cloud_s3 import check_from_here, problem_from_here
 from .errors import LabelStudioBackendError
 
 logger = logging.getLogger(__name__)
@@ -72,8 +73,6 @@ def prepare_cloud(client, plan, config, video=False) -> list:
 def _check_from_here(client, target, credentials) -> None:
     if target.kind != "s3":
         return
-    from .cloud_s3 import problem_from_here
-
     problem = problem_from_here(target, credentials)
     if problem:
         raise LabelStudioBackendError(
@@ -111,8 +110,6 @@ def _reuse(client, target, config, project_id) -> bool:
 
 
 def _named_storage(client, target, storage_id, project_id) -> dict:
-    from ..client.errors import LabelStudioNotFoundError
-
     try:
         storage = client.get_cloud_storage(target.kind, storage_id)
     except LabelStudioNotFoundError:
@@ -168,8 +165,6 @@ def connect_storages(client, project_id, plan, created) -> list:
 
 def delete_storages(client, storages) -> None:
     """Deletes the given ``{"kind", "id"}`` storages (gone ones too)."""
-    from ..client.errors import LabelStudioNotFoundError
-
     for storage in storages or []:
         try:
             client.delete_cloud_storage(storage["kind"], int(storage["id"]))
@@ -219,6 +214,4 @@ def _diagnose(target, credentials) -> str:
             "Check the bucket name, the credentials, and that the Label "
             "Studio server can reach the store"
         )
-    from .cloud_s3 import check_from_here
-
     return check_from_here(target, credentials)

@@ -2,8 +2,10 @@
 
 ``LabelStudioBackendConfig`` and ``LabelStudioBackend`` must live in the
 same module (FiftyOne finds the backend class by dropping "Config" from
-the config class path). The work is done in small modules: ``upload``,
-``download``, ``status``, ``media``, ``schema``, ``credentials``.
+the config class path; the stable path ``backend.LabelStudioBackendConfig``
+resolves both). The work is done in small modules: ``upload`` (which
+returns what it made; the results are built here), ``download``,
+``status``, ``media``, ``schema``, ``credentials``.
 """
 
 import logging
@@ -15,8 +17,17 @@ import fiftyone.utils.annotations as foua
 
 from .. import constants
 from . import credentials
+from .app_schemas import resolve_default_schema
+from .attributes import (
+    prepare_schema,
+    recommend_attr_tool,
+    requires_attr_values,
+)
+from .connection import connect
 from .errors import LabelStudioBackendError
+from .project import describe_project
 from .schema import LABEL_TYPES_WITH_CLASSES
+from .upload import prepare, upload
 
 logger = logging.getLogger(__name__)
 
@@ -258,18 +269,12 @@ class LabelStudioBackend(foua.AnnotationBackend):
         return False
 
     def recommend_attr_tool(self, name, value):
-        from .attributes import recommend_attr_tool
-
         return recommend_attr_tool(name, value)
 
     def requires_attr_values(self, attr_type):
-        from .attributes import requires_attr_values
-
         return requires_attr_values(attr_type)
 
     def _connect_to_api(self):
-        from .api import connect
-
         return connect(self.config)
 
     @property
@@ -280,8 +285,6 @@ class LabelStudioBackend(foua.AnnotationBackend):
     def register_run(self, samples, key, overwrite=True, cleanup=True):
         """Checks everything that can be checked before the run is
         recorded and anything is created in Label Studio."""
-        from .upload import prepare
-
         if key is not None and not overwrite:
             if key in samples._root_dataset.list_annotation_runs():
                 raise LabelStudioBackendError(
@@ -292,9 +295,6 @@ class LabelStudioBackend(foua.AnnotationBackend):
                     "go too)" % (samples._root_dataset.name, key, key)
                 )
 
-        from .app_schemas import resolve_default_schema
-        from .attributes import prepare_schema
-
         resolve_default_schema(self, samples)
         prepare_schema(samples, self.config.label_schema)
         self._media_plan = prepare(self, samples)
@@ -303,10 +303,11 @@ class LabelStudioBackend(foua.AnnotationBackend):
         )
 
     def upload_annotations(self, samples, anno_key, launch_editor=False):
-        from .upload import upload
-
-        results = upload(self, samples, anno_key, self._media_plan)
+        made = upload(self, samples, anno_key, self._media_plan)
         self._media_plan = None
+        results = LabelStudioAnnotationResults(
+            samples, self.config, anno_key, backend=self, **made.as_kwargs()
+        )
         if launch_editor:
             results.launch_editor()
 
@@ -348,18 +349,16 @@ class LabelStudioBackend(foua.AnnotationBackend):
     def rename(self, samples, key, new_key):
         """Keeps the Label Studio project's description in step with the
         run key (the title is the user's ``project_name``)."""
-        from .upload import describe_project
-
         results = samples._root_dataset._annotation_cache.get(key)
         if results is not None and results.backend is not None:
             client = results.backend.client
         else:
-            if credentials.find_api_key(self.config._api_key) is None:
+            if credentials.find_api_key(self.config.api_key) is None:
                 return  # nothing to update with; the run key still changes
             client = self.client
 
-        project_id = _project_id_of(samples, key, results)
-        if _origin_of(samples, key, results) != "created":
+        project_id, origin = _project_of(samples, key, results)
+        if origin != "created":
             return  # not our project: its description stays the user's
         if project_id is not None:
             client.update_project(
@@ -368,20 +367,15 @@ class LabelStudioBackend(foua.AnnotationBackend):
             )
 
 
-def _origin_of(samples, key, results):
+def _project_of(samples, key, results) -> tuple:
+    """``(project id, origin)`` of the run, from its loaded results or
+    else its stored results meta."""
     if results is not None:
-        return getattr(results, "origin", "created")
+        return results.project_id, getattr(results, "origin", "created")
 
     meta = samples._root_dataset._doc.annotation_runs[key].results_meta
-    return (meta or {}).get("origin") or "created"
-
-
-def _project_id_of(samples, key, results):
-    if results is not None:
-        return results.project_id
-
-    meta = samples._root_dataset._doc.annotation_runs[key].results_meta
-    return (meta or {}).get("project_id")
+    meta = meta or {}
+    return meta.get("project_id"), meta.get("origin") or "created"
 
 
 class LabelStudioAnnotationResults(foua.AnnotationResults):

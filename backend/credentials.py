@@ -10,13 +10,13 @@ import getpass
 import os
 import sys
 
+import fiftyone as fo
+
 from .. import constants
 from .errors import LabelStudioBackendError
 
 
 def _backend_params(name: str | None) -> dict:
-    import fiftyone as fo
-
     backends = fo.annotation_config.backends
     return dict(backends.get(name or constants.BACKEND_NAME, None) or {})
 

@@ -17,7 +17,12 @@ tasks it imported.
 import logging
 import xml.etree.ElementTree as ET
 
+from .. import constants
+from ..client.errors import LabelStudioNotFoundError
+from ..converters.label_config import build_label_config, parse_label_config
+from ..converters.video_tasks import build_video_label_config
 from .errors import LabelStudioBackendError
+from .video import is_video
 
 logger = logging.getLogger(__name__)
 
@@ -29,21 +34,13 @@ IMPORTED = "imported"  # import_project() registered it: deletes nothing
 
 def expected_config(samples, label_schema: dict) -> str:
     """The labeling config this package builds for ``label_schema``."""
-    from .video import is_video
-
     if is_video(samples):
-        from ..converters.video_tasks import build_video_label_config
-
         return build_video_label_config(label_schema)
-    from ..converters.label_config import build_label_config
-
     return build_label_config(label_schema)
 
 
 def coverage_problems(expected_xml: str, actual_xml: str) -> list:
     """What ``actual_xml`` lacks of ``expected_xml``, one string each."""
-    from ..converters.label_config import parse_label_config
-
     problems = []
     actual_objects = _objects(actual_xml)
     for name, (tag, value) in _objects(expected_xml).items():
@@ -107,8 +104,6 @@ def check_project(client, samples, config) -> dict:
         LabelStudioBackendError: no such project, or one error naming
             everything its labeling config lacks
     """
-    from ..client.errors import LabelStudioNotFoundError
-
     project_id = config.project_id
     try:
         project = client.get_project(int(project_id))
@@ -141,8 +136,6 @@ def remove_imported(client, project_id, count_before, sample_ids, exc):
     """After a failed upload into an existing project: deletes the tasks
     the upload imported (known from the import error, or found as the
     newest tasks of the run's samples beyond ``count_before``)."""
-    from .. import constants
-
     known = set(getattr(exc, "imported_task_ids", None) or [])
     try:
         extra = client.task_count(project_id) - int(count_before or 0)
@@ -178,8 +171,6 @@ def delete_run_tasks(client, project_id, task_map: dict) -> int:
     """Deletes the tasks of ``task_map`` (``{task id: sample id}``) that
     still carry their sample id (task ids can be reused after deletions
     on SQLite); returns how many."""
-    from .. import constants
-
     if not task_map:
         return 0
     tasks = client.export_tasks(project_id, ids=list(task_map))

@@ -48,9 +48,11 @@ def annotate(samples, anno_key: str, **kwargs):
     kwargs.setdefault("backend", constants.BACKEND_NAME)
     if kwargs["backend"] == constants.BACKEND_NAME:
         kwargs.setdefault("config_cls", constants.CONFIG_CLS)
+    # foua.annotate is what samples.annotate(anno_key, **kwargs) calls,
+    # with the same defaults
     if not fast_paths_ok("annotate"):
         # FiftyOne's own attribute scan: slower, the same run
-        return samples.annotate(anno_key, **kwargs)
+        return foua.annotate(samples, anno_key, **kwargs)
     try:
         schema = explicit_label_schema(samples, **kwargs)
     except Exception:  # FiftyOne raises the same error, or scans itself
@@ -58,7 +60,7 @@ def annotate(samples, anno_key: str, **kwargs):
         schema = None
     if schema is not None:
         kwargs["label_schema"] = schema
-    return samples.annotate(anno_key, **kwargs)
+    return foua.annotate(samples, anno_key, **kwargs)
 
 
 def explicit_label_schema(samples, **kwargs):

@@ -11,14 +11,16 @@ project is deleted only while its title is still the recorded one.
 import logging
 from datetime import datetime, timezone
 
+import fiftyone.core.odm as foo
+
+from ..client.errors import LabelStudioNotFoundError
+
 logger = logging.getLogger(__name__)
 
 COLLECTION = "labelstudio_leftover_projects"
 
 
 def _collection():
-    import fiftyone.core.odm as foo
-
     return foo.get_db_conn()[COLLECTION]
 
 
@@ -45,8 +47,6 @@ def recorded(url: str) -> list:
 def delete_recorded(client) -> list:
     """Deletes the recorded projects of ``client``'s server; returns the
     ids deleted. Projects that cannot be deleted now stay recorded."""
-    from ..client.errors import LabelStudioNotFoundError
-
     collection = _collection()
     deleted = []
     for doc in list(collection.find({"url": client.url})):

@@ -14,6 +14,9 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import fiftyone.core.odm as foo
+from pymongo.errors import DuplicateKeyError
+
 from .errors import LabelStudioBackendError
 
 COLLECTION = "labelstudio_run_locks"
@@ -22,8 +25,6 @@ WAIT = 600.0  # seconds to wait for another holder by default
 
 
 def _collection():
-    import fiftyone.core.odm as foo
-
     return foo.get_db_conn()[COLLECTION]
 
 
@@ -36,8 +37,6 @@ def _now():
 
 
 def _try_take(collection, lock_id, owner, what) -> bool:
-    from pymongo.errors import DuplicateKeyError
-
     now = _now()
     fields = {
         "owner": owner,

@@ -1,13 +1,17 @@
 """Finds, checks and measures the media of the samples to annotate.
 
-Nothing here talks to Label Studio; ``upload.py`` turns the checked media
-into task URLs (local-files storage, uploads, or URLs passed through).
+Nothing here talks to Label Studio; ``media_urls.py`` turns the checked
+media into task URLs (local-files storage, uploads, or URLs passed through).
 """
 
 import os
 import re
 from dataclasses import dataclass, field
 
+import fiftyone.core.metadata as fom
+
+from .cloud_media import is_cloud_uri, parse_cloud_uri
+from .cloud_s3 import image_sizes
 from .errors import LabelStudioBackendError
 
 MEDIA_MODES = ("auto", "upload", "local", "url")
@@ -153,8 +157,6 @@ def measure_images(samples, plan: MediaPlan, progress=None) -> None:
     """Fills ``plan.sizes`` with each sample's (width, height) in pixels,
     from sample metadata; missing metadata is computed first (FiftyOne
     skips samples that already have it)."""
-    import fiftyone.core.metadata as fom
-
     if plan.media_field == "filepath":
         widths = samples.values("metadata.width")
         if any(w is None for w in widths):
@@ -201,16 +203,12 @@ def measure_images(samples, plan: MediaPlan, progress=None) -> None:
 
 
 def _is_cloud(ref) -> bool:
-    from .cloud_media import is_cloud_uri
-
     return is_cloud_uri(ref)
 
 
 def _cloud_sizes(plan, refs_by_sample: dict) -> dict:
     """Sizes of cloud images without metadata (S3: read from the
     bucket; other stores need metadata)."""
-    from .cloud_media import parse_cloud_uri
-
     targets = {(t.kind, t.bucket): t for t in getattr(plan, "cloud", [])}
     by_target = {}
     for ref in refs_by_sample.values():
@@ -223,8 +221,6 @@ def _cloud_sizes(plan, refs_by_sample: dict) -> dict:
                 % (len(refs_by_sample), kind.upper(), ref)
             )
         by_target.setdefault(targets[(kind, bucket)], []).append(ref)
-
-    from .cloud_s3 import image_sizes
 
     found = image_sizes(
         by_target,

@@ -20,12 +20,19 @@ a label id with it (nor changes: it is never in the label schema, and
 loading reads annotations only).
 """
 
+import copy
 import logging
 from typing import Optional
 
+import fiftyone.core.aggregations as foag
 import fiftyone.core.labels as fol
+from bson import ObjectId
 
+from ..converters import scores
+from ..converters.results import is_label_id
+from ..converters.task_build import MODEL_VERSION, sample_to_task
 from .errors import LabelStudioBackendError
+from .label_reads import chunked_values, labels_of, read_mask_files
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +143,6 @@ def model_version_of(mapping: dict, model_version: Optional[str]) -> str:
 def count_confidences(samples, field: str) -> tuple:
     """``(labels, labels with a confidence)`` of a label field (the App's
     request form shows them)."""
-    import fiftyone.core.aggregations as foag
-
     _, path = samples._get_label_field_path(field)
     total, scored = samples.aggregate(
         [foag.Count(path + "._id"), foag.Count(path + ".confidence")]
@@ -148,7 +153,7 @@ def count_confidences(samples, field: str) -> tuple:
 class ModelPredictions:
     """Adds the model's prediction to each task as it is built."""
 
-    def __init__(self, samples, sample_ids, config, read_chunks):
+    def __init__(self, samples, sample_ids, config):
         self.mapping = config.predictions_map
         self.model_version = model_version_of(
             self.mapping, config.model_version
@@ -165,7 +170,7 @@ class ModelPredictions:
         # cheap raw views where the converters allow (as for the
         # existing labels); the labels are never modified
         self._values = {
-            f: read_chunks(samples, sample_ids, p, self.schema[f])
+            f: chunked_values(samples, sample_ids, p, self.schema[f])
             for f, p in self.mapping.items()
         }
         self.num_tasks = 0
@@ -174,17 +179,14 @@ class ModelPredictions:
     def add(self, task: dict, sample_id: str, width, height) -> None:
         """Adds the model prediction (and, for fields that send no labels
         of their own, the same regions to the editable pre-annotation)."""
-        from ..converters import scores
-        from ..converters.task_build import MODEL_VERSION, sample_to_task
-
         results, confidences = [], []
         for field in sorted(self.mapping):
             value = next(self._values[field])
             if value is None:
                 continue
-            labels = _labels_of(value)
+            labels = labels_of(value)
             if self.schema[field]["type"] in ("instance", "instances"):
-                _read_masks(labels)
+                read_mask_files(labels)
             conf = {lab.id: scores.confidence_of(lab) for lab in labels}
             model_task = sample_to_task(
                 sample_id,
@@ -236,27 +238,8 @@ def _prelabel(task, regions, model_version) -> None:
     """Adds copies of the regions to the task's editable pre-annotation
     (the ``fiftyone`` prediction, which Label Studio copies into a new
     annotation)."""
-    import copy
-
     prediction = _pre_annotation(task, model_version)
     prediction["result"].extend(copy.deepcopy(regions))
-
-
-def _labels_of(value) -> list:
-    list_field = getattr(value, "_LABEL_LIST_FIELD", None)
-    if list_field is not None:
-        return list(value[list_field] or [])
-    return [value]
-
-
-def _read_masks(labels) -> None:
-    """Masks stored on disk (``mask_path``) read into the in-memory
-    labels (never saved)."""
-    for label in labels:
-        if getattr(label, "mask", None) is None and getattr(
-            label, "mask_path", None
-        ):
-            label.mask = label.get_mask()
 
 
 def _fresh_ids(regions) -> None:
@@ -264,10 +247,6 @@ def _fresh_ids(regions) -> None:
     ids are ``<label id>`` or ``<label id>_<suffix>``): an accepted
     prediction becomes a new label that shares no id with the predictions
     field."""
-    from bson import ObjectId
-
-    from ..converters.results import is_label_id
-
     new = {}
     for region in regions:
         region_id = region.get("id")
@@ -291,8 +270,6 @@ def set_project_model_version(client, project_id: int, config) -> None:
     from the model's labels and drop an existing field's own labels (its
     load would then delete them), so it points at ``fiftyone``.
     """
-    from ..converters.task_build import MODEL_VERSION
-
     if not config.predictions_map:
         return
     client.update_project(project_id, model_version=MODEL_VERSION)

@@ -1,7 +1,18 @@
 """Calls on a run's Label Studio project, with one clear error when the
-project is gone (cleaned up, or deleted in Label Studio)."""
+project is gone (cleaned up, or deleted in Label Studio), and the
+description of the projects runs create."""
 
+from ..client.errors import LabelStudioNotFoundError
 from .errors import LabelStudioBackendError
+
+
+def describe_project(dataset, anno_key) -> str:
+    """The description of a project a run created (kept in step with the
+    run key by ``rename``)."""
+    return "FiftyOne dataset '%s', annotation run '%s'" % (
+        dataset.name,
+        anno_key,
+    )
 
 
 def project_client(results):
@@ -19,8 +30,6 @@ def project_client(results):
 
 def call(results, fn):
     """Runs ``fn(client, project_id)``; a 404 becomes a clear error."""
-    from ..client.errors import LabelStudioNotFoundError
-
     client = project_client(results)
     try:
         return fn(client, results.project_id)

@@ -13,6 +13,7 @@ from ..converters.classes import (
     class_names,
     class_names_error,
 )
+from ..converters.names import control_name
 from .errors import LabelStudioBackendError
 
 
@@ -85,8 +86,6 @@ def _check_mask_targets(field, mask_targets):
 
 
 def _check_control_names(label_schema):
-    from ..converters.names import control_name
-
     seen = {}
     for field in label_schema:
         name = control_name(field)

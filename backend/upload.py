@@ -1,32 +1,39 @@
 """Creates a run's Label Studio project: checks, media, tasks, rollback.
 
 ``prepare`` runs in ``register_run`` (before the run is recorded) and does
-every check that needs no project; ``upload`` creates the project and
-removes it again, with the run record, if anything fails.
+every check that needs no project; ``upload`` creates the project, makes
+the media reachable, imports the tasks (built ahead of the requests by
+``task_feed``) and returns what it made; on a failure it removes it again,
+with the run record.
 """
 
-import json
+import dataclasses
 import logging
-import re
 
 import fiftyone.core.fields as fof
 import fiftyone.core.utils as fou
 
-from ..client.errors import LabelStudioError
+from ..client.errors import LabelStudioError, LabelStudioNotFoundError
+from ..converters.label_config import build_label_config
+from ..converters.video_tasks import build_video_label_config
+from . import leftovers
 from . import media as fomedia
 from .cloud_storages import prepare_cloud
-from .storage import media_urls_for
-from .video import build_video_tasks, is_video, prepare_video
 from .errors import LabelStudioBackendError
-from .raw_labels import raw_values
 from .existing_project import (
     CREATED,
     EXISTING,
     check_project,
     remove_imported,
 )
+from .image_tasks import build_image_tasks
+from .media_urls import media_urls_for
+from .predictions import resolve, set_project_model_version
+from .project import describe_project
 from .schema import schema_hash, validate_label_schema
 from .server_checks import fit_schema_to_server
+from .task_feed import task_feed
+from .video import build_video_tasks, is_video, prepare_video
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +43,26 @@ _SCALAR_TYPES = (
     (fof.FloatField, "float"),
     (fof.StringField, "str"),
 )
-_LABEL_ID = re.compile(r"[0-9a-f]{24}")
+
+
+@dataclasses.dataclass
+class UploadedRun:
+    """What ``upload`` made: the keyword arguments of the run's results
+    (``LabelStudioAnnotationResults``) besides samples, config and key."""
+
+    id_map: dict
+    project_id: int
+    task_map: dict
+    storage_ids: list
+    cloud_storages: list
+    url: str
+    project_title: str
+    media_mode: str
+    label_config_hash: str
+    origin: str
+
+    def as_kwargs(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 def prepare(backend, samples) -> fomedia.MediaPlan:
@@ -50,8 +76,6 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     validate_label_schema(config.label_schema)
     _add_scalar_types(samples, config.label_schema)
     if getattr(config, "predictions_field", None) is not None:
-        from .predictions import resolve
-
         if is_video(samples):
             raise LabelStudioBackendError(
                 "predictions_field is supported on image datasets only"
@@ -79,8 +103,6 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
 
 def _delete_leftovers(client):
     """Deletes projects that earlier failed runs could not delete."""
-    from . import leftovers
-
     try:
         leftovers.delete_recorded(client)
     except Exception as e:  # never a reason to fail this run
@@ -102,21 +124,10 @@ def _add_scalar_types(samples, label_schema):
         info["scalar_type"] = scalar_type
 
 
-def describe_project(dataset, anno_key) -> str:
-    return "FiftyOne dataset '%s', annotation run '%s'" % (
-        dataset.name,
-        anno_key,
-    )
-
-
-def upload(backend, samples, anno_key, plan):
+def upload(backend, samples, anno_key, plan) -> UploadedRun:
     """Creates the project, makes the media reachable and imports one task
-    per sample; returns the run's results. On any failure, deletes what
-    was created and the run record, then raises one error."""
-    from ..converters.label_config import build_label_config
-    from ..converters.video_tasks import build_video_label_config
-    from .core import LabelStudioAnnotationResults
-
+    per sample; returns what it made. On any failure, deletes what was
+    created and the run record, then raises one error."""
     config = backend.config
     client = backend.client
     dataset = samples._root_dataset
@@ -149,14 +160,12 @@ def upload(backend, samples, anno_key, plan):
         media_urls, mode = media_urls_for(
             client, project_id, plan, config, created
         )
-        build = build_video_tasks if is_video(samples) else _build_tasks
+        build = build_video_tasks if is_video(samples) else build_image_tasks
         tasks, id_map = build(samples, plan, media_urls, config)
         task_ids = _import(
             client, project_id, tasks, len(plan.sample_ids), config.progress
         )
         if getattr(config, "predictions_map", None):
-            from .predictions import set_project_model_version
-
             set_project_model_version(client, project_id, config)
     except BaseException as exc:
         if existing is not None:
@@ -191,11 +200,8 @@ def upload(backend, samples, anno_key, plan):
         title,
         len(task_ids),
     )
-    return LabelStudioAnnotationResults(
-        samples,
-        config,
-        anno_key,
-        id_map,
+    return UploadedRun(
+        id_map=id_map,
         project_id=project_id,
         task_map={t: s for t, s in zip(task_ids, plan.sample_ids)},
         storage_ids=created["storage_ids"],
@@ -205,7 +211,6 @@ def upload(backend, samples, anno_key, plan):
         media_mode=mode,
         label_config_hash=schema_hash(config.label_schema),
         origin=EXISTING if existing is not None else CREATED,
-        backend=backend,
     )
 
 
@@ -230,9 +235,6 @@ def _rollback(backend, samples, anno_key, client, created):
     """Deletes what the failed upload created; returns ``(project id,
     reason)`` when the project could not be deleted (it is then recorded
     and deleted by the next run on this server), else None."""
-    from ..client.errors import LabelStudioNotFoundError
-    from . import leftovers
-
     left = None
     project_id = created["project_id"]
     for storage_id in created["storage_ids"]:
@@ -272,184 +274,15 @@ def _rollback(backend, samples, anno_key, client, created):
     return left
 
 
-# -- tasks ------------------------------------------------------------
-
-
-def _build_tasks(samples, plan, media_urls, config):
-    """One task per sample (existing labels as its prediction) and the
-    id_map of the existing labels that were sent.
-
-    The tasks are a generator, built while the import consumes them (only
-    one import batch of task JSON is in memory); ``id_map`` is complete
-    once it is exhausted. The labels are read in chunks as the tasks are
-    built, so that the reads also overlap the import requests.
-    """
-    schema = config.label_schema
-    existing = [
-        f
-        for f, i in schema.items()
-        if i.get("existing_field") and config.send_existing_labels
-    ]
-    values = {
-        f: _chunked_values(samples, plan.sample_ids, f, schema[f])
-        for f in existing
-    }
-    id_map = {f: {} for f in existing}
-    model = None
-    if getattr(config, "predictions_map", None):
-        from .predictions import ModelPredictions
-
-        model = ModelPredictions(
-            samples, plan.sample_ids, config, _chunked_values
-        )
-    tasks = _generate_tasks(plan, media_urls, schema, values, id_map, model)
-    return tasks, id_map
-
-
-def _generate_tasks(plan, media_urls, schema, values, id_map, model=None):
-    from ..converters.names import control_name
-    from ..converters.task_build import sample_to_task
-
-    existing = list(values)
-    controls = {f: control_name(f) for f in existing}
-    masks = [f for f in existing if schema[f]["type"] in _MASK_TYPES]
-    needs_ids = any(schema[f].get("type") != "scalar" for f in existing)
-    for i, sample_id in enumerate(plan.sample_ids):
-        # sent labels (and masks) go with field_labels
-        field_labels = {f: next(values[f]) for f in existing}
-        for field in masks:
-            _read_mask_files(field_labels[field])
-        width, height = plan.sizes[sample_id]
-        task = sample_to_task(
-            sample_id,
-            media_urls[i],
-            plan.refs[i],
-            field_labels,
-            schema,
-            width,
-            height,
-        )
-        task_ids = _ids_in(task) if needs_ids else set()
-        for field in existing:
-            sent = _sent_ids(
-                task,
-                task_ids,
-                field_labels[field],
-                controls[field],
-                schema[field],
-            )
-            if sent is not None:
-                id_map[field][sample_id] = sent
-        if model is not None:  # the model's scored prediction
-            model.add(task, sample_id, width, height)
-        yield task
-
-
-_MASK_TYPES = ("instance", "instances", "segmentation")
-# Samples per read while building tasks (first chunk: as small as the first
-# import batch, so little is read before the first request)
-READ_CHUNK = 250
-READ_CHUNK_MAX = 5000
-# Read through raw_labels' views (the converters of these types only read)
-_VIEW_TYPES = (
-    "classification",
-    "classifications",
-    "detection",
-    "detections",
-    "polyline",
-    "polylines",
-    "polygon",
-    "polygons",
-    "keypoint",
-    "keypoints",
-)
-
-
-def _chunked_values(samples, sample_ids, field, label_info):
-    """The field's values in ``sample_ids`` order, read READ_CHUNK samples
-    at a time (growing 4x up to READ_CHUNK_MAX) through the view, so that
-    view stages such as filter_labels apply."""
-    if len(sample_ids) <= READ_CHUNK:
-        yield from _read_values(samples, field, label_info)
-        return
-    start, size = 0, READ_CHUNK
-    while start < len(sample_ids):
-        chunk = sample_ids[start : start + size]
-        view = samples.select(chunk, ordered=True)
-        if view.values("id") != chunk:
-            # e.g. samples deleted meanwhile: the run is rolled back
-            raise LabelStudioBackendError(
-                "The samples changed while the run was being created (%d "
-                "of %d could be read). Nothing was kept; try again"
-                % (len(view), len(chunk))
-            )
-        yield from _read_values(view, field, label_info)
-        start += size
-        size = min(size * 4, READ_CHUNK_MAX)
-
-
-def _read_values(samples, field, label_info) -> list:
-    """The field's values in sample order (cheap views where possible)."""
-    if label_info.get("type") in _VIEW_TYPES:
-        return raw_values(samples, field)
-    return samples.values(field)
-
-
-def _read_mask_files(value):
-    """Reads masks stored on disk (``mask_path``) into the in-memory labels
-    (the converters never read files; nothing is saved back)."""
-    if value is None:
-        return
-    list_field = getattr(value, "_LABEL_LIST_FIELD", None)
-    labels = value[list_field] or [] if list_field else [value]
-    for label in labels:
-        if getattr(label, "mask", None) is None and getattr(
-            label, "mask_path", None
-        ):
-            label.mask = label.get_mask()
-
-
-def _ids_in(task) -> set:
-    """Every label id the task carries (results and task-data hints)."""
-    return set(_LABEL_ID.findall(json.dumps(task)))
-
-
-def _sent_ids(task, task_ids, value, control, label_info):
-    """What ``id_map`` records for one sample and field: the ids of the
-    existing labels that are in the task, or True for a sent scalar."""
-    if value is None:
-        return None
-
-    results = [
-        r
-        for p in task.get("predictions") or []
-        for r in p.get("result") or []
-        if r.get("from_name") == control
-    ]
-    if label_info.get("type") == "scalar":
-        return True if results else None
-
-    ids = [i for i in _label_ids(value) if i in task_ids]
-    if not ids:
-        return None
-    return ids if _is_list_label(value) else ids[0]
-
-
-def _label_ids(value):
-    list_field = getattr(value, "_LABEL_LIST_FIELD", None)
-    if list_field is not None:
-        return [label.id for label in (value[list_field] or [])]
-    return [value.id]
-
-
-def _is_list_label(value):
-    return getattr(value, "_LABEL_LIST_FIELD", None) is not None
-
-
-def _import(client, project_id, tasks, total, progress):
-    with fou.ProgressBar(
-        total=total, progress=progress, iters_str="tasks"
-    ) as pb:
+def _import(client, project_id, tasks, total, progress) -> list:
+    """Imports the tasks (built in a worker thread while Label Studio
+    stores the previous batch); returns the new task ids in order."""
+    with (
+        fou.ProgressBar(
+            total=total, progress=progress, iters_str="tasks"
+        ) as pb,
+        task_feed(tasks) as feed,
+    ):
         return client.import_tasks(
-            project_id, tasks, progress=lambda n: pb.set_iteration(n)
+            project_id, feed, progress=lambda n: pb.set_iteration(n)
         )

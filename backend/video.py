@@ -23,9 +23,16 @@ import os
 from collections import Counter
 
 import fiftyone.core.media as fomm
+import fiftyone.core.metadata as fom
 import fiftyone.core.utils as fou
 
+from ..converters.video_tasks import (
+    check_video_schema,
+    is_frame_field,
+    video_sample_to_task,
+)
 from .errors import LabelStudioBackendError
+from .media import is_url
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +55,6 @@ def prepare_video(samples, plan, label_schema, progress=None) -> None:
     """Checks the schema, measures the videos (``plan.videos``: ``{sample
     id: (frame count, fps)}``, ``plan.sizes``) and creates missing frame
     documents. Raises LabelStudioBackendError."""
-    from ..converters.video_tasks import check_video_schema
-
     try:
         check_video_schema(label_schema)
     except ValueError as e:
@@ -110,10 +115,6 @@ def _read_metadata(samples) -> dict:
 def _measure(ref):
     """VideoMetadata of a video: FiftyOne's (ffprobe), else OpenCV's
     (local files); None when neither can read it."""
-    import fiftyone.core.metadata as fom
-
-    from .media import is_url
-
     local = bool(ref) and os.path.isfile(ref)
     if not (local or (ref and is_url(ref))):
         return None
@@ -128,6 +129,7 @@ def _measure(ref):
 
 def _opencv_metadata(path, fom):
     try:
+        # deferred: OpenCV is optional (only without ffprobe)
         import cv2
     except ImportError:
         return None
@@ -158,11 +160,6 @@ def _opencv_metadata(path, fom):
 
 def build_video_tasks(samples, plan, media_urls, config):
     """``(tasks, id_map)`` of a video run."""
-    from ..converters.video_tasks import (
-        is_frame_field,
-        video_sample_to_task,
-    )
-
     schema = config.label_schema
     existing = [
         f

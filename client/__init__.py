@@ -1,6 +1,6 @@
 """The only code that speaks HTTP to Label Studio."""
 
-from .api import LabelStudioClient
+from .api import LabelStudioClient, project_url
 from .errors import (
     LabelStudioAuthError,
     LabelStudioConnectionError,
@@ -21,5 +21,6 @@ __all__ = [
     "LabelStudioRequestError",
     "LabelStudioImportError",
     "local_file_url",
+    "project_url",
     "MEDIA_EXTENSIONS",
 ]

@@ -18,6 +18,12 @@ logger = logging.getLogger(__name__)
 _WARNED = set()
 
 
+def project_url(url: str, project_id: int) -> str:
+    """The project's page in Label Studio (its Data Manager): the one
+    place that builds it."""
+    return "%s/projects/%d/data" % (url.rstrip("/"), int(project_id))
+
+
 class LabelStudioClient:
     """A Label Studio server reached with one API key.
 
@@ -118,7 +124,7 @@ class LabelStudioClient:
     # -- projects ---------------------------------------------------------
 
     def project_url(self, project_id: int) -> str:
-        return "%s/projects/%d/data" % (self.url, project_id)
+        return project_url(self.url, project_id)
 
     def create_project(self, title: str, label_config: str, **opts) -> dict:
         return self._transport.json(
@@ -196,7 +202,8 @@ class LabelStudioClient:
         progress: Optional[Callable[[int], None]] = None,
     ) -> list:
         """Task ids of the imported tasks, in order; never retried.
-        ``tasks`` may be a generator (consumed one batch at a time)."""
+        ``tasks`` may be a generator (consumed one batch at a time, as
+        the requests go)."""
         return task_ops.import_tasks(
             self._transport, project_id, tasks, batch_size, progress
         )

@@ -1,6 +1,5 @@
 """Task import (never retried), counting and bulk deletion."""
 
-from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -39,9 +38,11 @@ def import_tasks(
 ) -> list:
     """Imports task JSON in batches; returns the new task ids in order.
 
-    ``tasks`` may be a generator: it is consumed one batch at a time (in
-    a worker thread, one batch ahead of the requests), so only two
-    batches of task JSON are in memory.
+    ``tasks`` is consumed one batch at a time, as the requests go: the
+    first batch is small (FIRST_BATCH_SIZE) so that the first request
+    starts early, later ones grow 4x up to ``batch_size``. Building the
+    tasks ahead of the requests is the caller's business (the backend's
+    ``task_feed``); this only posts what it is given.
 
     Never retried: Label Studio on SQLite can answer 500 after it has
     committed the tasks, so a retry would duplicate them. On a failure,
@@ -53,47 +54,41 @@ def import_tasks(
     what = "import tasks into project %d" % project_id
     task_ids = []
     remaining = iter(tasks)
-    start = 0
-    sizes = _batch_sizes(batch_size)
-    # The next batch is built (tasks is often a generator that converts
-    # labels) while Label Studio processes the current one: the first
-    # batch is small so that little building happens before the first
-    # request; later ones grow to batch_size
-    with ThreadPoolExecutor(1) as builder:
-        upcoming = builder.submit(_take, remaining, next(sizes))
-        while True:
-            batch = upcoming.result()
-            if not batch:
-                break
-            upcoming = builder.submit(_take, remaining, next(sizes))
-            failure = None
-            try:
-                answer = transport.json(
-                    "POST",
-                    "api/projects/%d/import" % project_id,
-                    what,
-                    params={"return_task_ids": "true"},
-                    json=batch,
-                    retries=0,
+    for size in _batch_sizes(batch_size):
+        batch = list(islice(remaining, size))
+        if not batch:
+            break
+        failure = None
+        try:
+            answer = transport.json(
+                "POST",
+                "api/projects/%d/import" % project_id,
+                what,
+                params={"return_task_ids": "true"},
+                json=batch,
+                retries=0,
+            )
+            new_ids = answer.get("task_ids") or []
+            if len(new_ids) != len(batch):
+                failure = errors.LabelStudioRequestError(
+                    "Label Studio created %d tasks for %d sent"
+                    % (len(new_ids), len(batch)),
+                    url=transport.url,
                 )
-                new_ids = answer.get("task_ids") or []
-                if len(new_ids) != len(batch):
-                    failure = errors.LabelStudioRequestError(
-                        "Label Studio created %d tasks for %d sent"
-                        % (len(new_ids), len(batch)),
-                        url=transport.url,
-                    )
-            except errors.LabelStudioError as exc:
-                failure = exc
-            if failure is not None:
-                upcoming.cancel()
-                raise _import_failure(
-                    transport, project_id, failure, task_ids, start, len(batch)
-                )
-            task_ids.extend(new_ids)
-            start += len(batch)
-            if progress is not None:
-                progress(len(task_ids))
+        except errors.LabelStudioError as exc:
+            failure = exc
+        if failure is not None:
+            raise _import_failure(
+                transport,
+                project_id,
+                failure,
+                task_ids,
+                len(task_ids),
+                len(batch),
+            )
+        task_ids.extend(new_ids)
+        if progress is not None:
+            progress(len(task_ids))
     return task_ids
 
 
@@ -103,10 +98,6 @@ def _batch_sizes(batch_size: int):
     while True:
         yield size
         size = min(batch_size, size * 4)
-
-
-def _take(iterator, count: int) -> list:
-    return list(islice(iterator, count))
 
 
 def _import_failure(

@@ -10,7 +10,7 @@ import pytest
 import fiftyone as fo
 from fiftyone import ViewField as F
 
-from fiftyone_labelstudio.backend import upload
+from fiftyone_labelstudio.backend import label_reads
 from test_backend_common import BACKEND, creds, prediction_results
 from test_backend_common import tasks_by_sample
 
@@ -69,10 +69,10 @@ def test_chunked_reads_send_each_sample_its_own_labels(
             for s in view
         }
         kwargs = dict(backend=BACKEND, label_field="gt", **creds(ls_server))
-        monkeypatch.setattr(upload, "READ_CHUNK", 10)
-        monkeypatch.setattr(upload, "READ_CHUNK_MAX", 40)
+        monkeypatch.setattr(label_reads, "READ_CHUNK", 10)
+        monkeypatch.setattr(label_reads, "READ_CHUNK_MAX", 40)
         chunked = view.annotate("chunked", **kwargs)
-        monkeypatch.setattr(upload, "READ_CHUNK", 10**6)
+        monkeypatch.setattr(label_reads, "READ_CHUNK", 10**6)
         whole = view.annotate("whole", **kwargs)
 
         assert _sent(ls_client, chunked, view) == expected

@@ -8,7 +8,7 @@ import fiftyone as fo
 import fiftyone.core.labels as fol
 import pytest
 
-from fiftyone_labelstudio.backend import upload
+from fiftyone_labelstudio.backend import label_reads
 from fiftyone_labelstudio.backend.raw_labels import RawLabel, raw_values
 from fiftyone_labelstudio.converters.task_build import sample_to_task
 
@@ -158,7 +158,7 @@ def test_views_build_the_same_tasks_as_real_labels(dataset):
             )
             assert got == expected, field
             assert (
-                upload._label_ids(v) == upload._label_ids(r)
+                label_reads.label_ids(v) == label_reads.label_ids(r)
                 if (r is not None)
                 else v is None
             )

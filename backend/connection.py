@@ -3,6 +3,7 @@ from the run config's URL and key, checked once per connection."""
 
 import fiftyone.utils.annotations as foua
 
+from ..client import LabelStudioClient
 from . import credentials
 
 
@@ -32,13 +33,11 @@ def connect(config, prompt: bool = True) -> LabelStudioAnnotationAPI:
         client.errors.LabelStudioError: the server is unreachable or the
             key was refused (one clear message, never the key)
     """
-    from ..client import LabelStudioClient
-
     api_key = credentials.resolve_api_key(
-        config._api_key, config.name, prompt=prompt
+        config.api_key, config.name, prompt=prompt
     )
     client = LabelStudioClient(config.url, api_key, timeout=config.timeout)
     whoami = client.check()
     # Kept so that later loads in this process need not ask again
-    config._api_key = api_key
+    config.api_key = api_key
     return LabelStudioAnnotationAPI(client, whoami)
