@@ -45,6 +45,23 @@ def connection(ctx, inputs, check=True):
         yield conn
 
 
+def build(ctx, builder, inputs=None):
+    """``builder(ctx, inputs, conn)`` with this execution's connection
+    (closed after); returns what the form resolved."""
+    inputs = types.Object() if inputs is None else inputs
+    with connection(ctx, inputs) as conn:
+        return builder(ctx, inputs, conn)
+
+
+def resolved(ctx, builder, what: str):
+    """What the form resolves, for ``execute``; raises when the form has
+    errors (a Python caller's params are not validated by the App)."""
+    result = build(ctx, builder)
+    if not result.ok:
+        raise ValueError("%s is incomplete: check the form" % what)
+    return result
+
+
 def check_credentials(ctx, inputs) -> bool:
     """Adds the credentials error to the form when the secrets are
     missing or do not work; True when they work."""

@@ -49,8 +49,7 @@ class ImportProject(execution.PythonCallable, foo.Operator):
 
     def resolve_input(self, ctx):
         inputs = types.Object()
-        with forms.connection(ctx, inputs) as conn:
-            build_import(ctx, inputs, conn)
+        forms.build(ctx, build_import, inputs)
         return forms.titled(inputs, "Label Studio: import a project")
 
     def resolve_run_name(self, ctx):
@@ -59,10 +58,7 @@ class ImportProject(execution.PythonCallable, foo.Operator):
         )
 
     def execute(self, ctx):
-        with forms.connection(ctx, types.Object()) as conn:
-            imp = build_import(ctx, types.Object(), conn)
-        if not imp.ok:
-            raise ValueError("The import is incomplete: check the form")
+        imp = forms.resolved(ctx, build_import, "The import")
 
         def work(report):
             return run_import(ctx.dataset, imp, report, ctx.delegated)

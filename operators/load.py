@@ -49,8 +49,7 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
 
     def resolve_input(self, ctx):
         inputs = types.Object()
-        with forms.connection(ctx, inputs) as conn:
-            build_load(ctx, inputs, conn)
+        forms.build(ctx, build_load, inputs)
         return forms.titled(inputs, "Label Studio: load annotations")
 
     def resolve_execution_options(self, ctx):
@@ -61,10 +60,7 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
         return "Label Studio: load '%s'" % ctx.params.get("anno_key", "")
 
     def execute(self, ctx):
-        with forms.connection(ctx, types.Object()) as conn:
-            load = build_load(ctx, types.Object(), conn)
-        if not load.ok:
-            raise ValueError("The load request is incomplete: check the form")
+        load = forms.resolved(ctx, build_load, "The load request")
 
         def work(report):
             return _load(ctx.dataset, load, report, ctx.delegated)

@@ -51,8 +51,7 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
 
     def resolve_input(self, ctx):
         inputs = types.Object()
-        with forms.connection(ctx, inputs) as conn:
-            build_request(ctx, inputs, conn)
+        forms.build(ctx, build_request, inputs)
         return forms.titled(inputs, "Label Studio: request annotations")
 
     def resolve_execution_options(self, ctx):
@@ -66,10 +65,7 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         return "Label Studio: request '%s'" % ctx.params.get("anno_key", "")
 
     def execute(self, ctx):
-        with forms.connection(ctx, types.Object()) as conn:
-            req = build_request(ctx, types.Object(), conn)
-        if not req.ok:
-            raise ValueError("The request is incomplete: check the form")
+        req = forms.resolved(ctx, build_request, "The request")
         req.cloud_credentials = cloud_form.cloud_credentials(ctx)
 
         def work(report):
