@@ -8,7 +8,7 @@ from typing import Optional
 import fiftyone.operators.types as types
 
 from ..backend import cloud_media
-from . import runs
+from ..service.connection import secret
 
 # Values of the media field looked at by the form (the run checks all)
 SCAN_LIMIT = 1000
@@ -72,7 +72,7 @@ def cloud_credentials(ctx) -> Optional[dict]:
     """The cloud secrets that are set (env names), or None."""
     found = {}
     for name in cloud_media.SECRET_NAMES:
-        value = runs._secret(ctx, name)
+        value = secret(ctx, name)
         if value:
             found[name] = value
     return found or None

@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 
+import fiftyone.core.view as fov
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 from fiftyone.operators.executor import ExecutionOptions
@@ -212,8 +213,6 @@ class PythonCallable:
         delegation_target=None,
         selected=None,
     ):
-        import fiftyone.core.view as fov
-
         if isinstance(sample_collection, fov.DatasetView):
             ctx = dict(view=sample_collection)
             params.setdefault("view_target", "CURRENT_VIEW")

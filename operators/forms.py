@@ -3,12 +3,14 @@ links. Each adds inputs to a ``types.Object`` and reports problems as form
 errors (``invalid`` + ``error_message``), never as exceptions.
 """
 
+import contextlib
 import re
 
 import fiftyone.operators.types as types
 
 from .. import constants
-from . import runs
+from ..service import connection as ls_connection
+from ..service import runs
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -23,18 +25,48 @@ def error(inputs, name, message, description=None):
     return prop
 
 
-def credentials(ctx, inputs, check=True):
-    """Reads the secrets (and checks them with Label Studio when ``check``).
-
-    Returns :class:`runs.Credentials` or None (an error is in the form).
-    """
-    creds, problem = runs.get_credentials(ctx)
-    if problem is None and check:
-        _, problem = runs.check_connection(creds)
+@contextlib.contextmanager
+def connection(ctx, inputs, check=True):
+    """Yields this execution's :class:`~..service.connection.Connection`
+    (closed after the block), checked with Label Studio when ``check``
+    (once per change of credentials); yields None when the secrets are
+    missing or do not work (an error is in the form)."""
+    creds, problem = ls_connection.get_credentials(ctx)
     if problem is not None:
         error(inputs, "credentials_error", problem)
-        return None
-    return creds
+        yield None
+        return
+    with ls_connection.Connection(creds) as conn:
+        if check:
+            _, problem = ls_connection.check_connection(conn)
+        if problem is not None:
+            error(inputs, "credentials_error", problem)
+            conn = None
+        yield conn
+
+
+def build(ctx, builder, inputs=None):
+    """``builder(ctx, inputs, conn)`` with this execution's connection
+    (closed after); returns what the form resolved."""
+    inputs = types.Object() if inputs is None else inputs
+    with connection(ctx, inputs) as conn:
+        return builder(ctx, inputs, conn)
+
+
+def resolved(ctx, builder, what: str):
+    """What the form resolves, for ``execute``; raises when the form has
+    errors (a Python caller's params are not validated by the App)."""
+    result = build(ctx, builder)
+    if not result.ok:
+        raise ValueError("%s is incomplete: check the form" % what)
+    return result
+
+
+def check_credentials(ctx, inputs) -> bool:
+    """Adds the credentials error to the form when the secrets are
+    missing or do not work; True when they work."""
+    with connection(ctx, inputs) as conn:
+        return conn is not None
 
 
 def run_key(ctx, inputs, name="anno_key", label="Annotation run"):

@@ -1,13 +1,15 @@
 """``import_project``: a Label Studio project's annotations (made with
 this plugin or by hand) into new fields of the dataset (issue 7)."""
 
-from dataclasses import dataclass, field
-
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
-from . import execution, forms, label_form, ls_projects, runs, view_form
-from .import_report import outputs as _outputs, run_import as _import
+from ..backend.import_project import infer_schema
+from ..converters.names import control_name
+from ..service import projects
+from ..service.import_project import Import, run_import
+from . import execution, forms, label_form, ls_projects, view_form
+from .import_outputs import outputs as _outputs
 
 MATCH_MODES = [
     (
@@ -34,20 +36,6 @@ BRUSH_TYPES = [
 ]
 
 
-@dataclass
-class Import:
-    ok: bool = False
-    target: object = None
-    project_id: int = None
-    match: str = "filename"
-    label_field: dict = None  # {control: field}
-    label_types: dict = None  # {control: type} overrides
-    anno_key: str = None
-    overwrite: bool = False
-    view: int = None  # a Data Manager tab id (view_form)
-    credentials: runs.Credentials = field(default=None, repr=False)
-
-
 class ImportProject(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
@@ -61,7 +49,7 @@ class ImportProject(execution.PythonCallable, foo.Operator):
 
     def resolve_input(self, ctx):
         inputs = types.Object()
-        build_import(ctx, inputs)
+        forms.build(ctx, build_import, inputs)
         return forms.titled(inputs, "Label Studio: import a project")
 
     def resolve_run_name(self, ctx):
@@ -70,12 +58,10 @@ class ImportProject(execution.PythonCallable, foo.Operator):
         )
 
     def execute(self, ctx):
-        imp = build_import(ctx, types.Object())
-        if not imp.ok:
-            raise ValueError("The import is incomplete: check the form")
+        imp = forms.resolved(ctx, build_import, "The import")
 
         def work(report):
-            return _import(ctx, imp, report)
+            return run_import(ctx.dataset, imp, report, ctx.delegated)
 
         return execution.run_work(ctx, work, _outputs, reload_dataset=True)
 
@@ -128,12 +114,13 @@ def _type_param(control):
     return "type__" + label_form.field_key(control)
 
 
-def build_import(ctx, inputs) -> Import:
-    """Builds the form in ``inputs`` and returns what it resolved."""
+def build_import(ctx, inputs, conn) -> Import:
+    """Builds the form in ``inputs`` and returns what it resolved;
+    ``conn``: the execution's connection (None: the form says why)."""
     imp = Import()
-    imp.credentials = forms.credentials(ctx, inputs)
-    if imp.credentials is None:
+    if conn is None:
         return imp
+    imp.credentials = conn.credentials
 
     inputs.view_target(ctx, action_description="Match against")
     imp.target = target = ctx.target_view()
@@ -149,20 +136,18 @@ def build_import(ctx, inputs) -> Import:
     imp.project_id = ls_projects.project_input(
         ctx,
         inputs,
-        imp.credentials,
+        conn,
         label="Label Studio project",
         description="The project whose annotations to import",
     )
     if imp.project_id is None:
         return imp
-    project, problem = ls_projects.get_project(imp.credentials, imp.project_id)
+    project, problem = projects.get_project(conn, imp.project_id)
     if problem:
         forms.error(inputs, "project_error", problem)
         return imp
 
-    imp.view, ok = view_form.view_input(
-        ctx, inputs, imp.credentials, imp.project_id
-    )
+    imp.view, ok = view_form.view_input(ctx, inputs, conn, imp.project_id)
     ok &= _match_input(ctx, inputs, imp)
     schema = _controls_inputs(ctx, inputs, imp, project)
     ok &= schema is not None
@@ -190,8 +175,6 @@ def _match_input(ctx, inputs, imp) -> bool:
 def _controls_inputs(ctx, inputs, imp, project):
     """One field name per importable control (empty: skip it); returns
     the inferred schema or None when invalid."""
-    from ..backend.import_project import infer_schema
-
     brush = {}
     try:
         schema, skipped = infer_schema(project.get("label_config") or "")
@@ -339,8 +322,6 @@ def _run_key_input(ctx, inputs, imp) -> bool:
         return True
     problem = forms.validate_new_key(ctx.dataset, key)
     if problem is None:
-        from ..converters.names import control_name
-
         renamed = sorted(
             "%s -> %s" % (c, f)
             for c, f in (imp.label_field or {}).items()

@@ -10,6 +10,9 @@ import re
 import fiftyone.core.fields as fof
 import fiftyone.core.labels as fol
 
+from ..backend.app_schemas import app_label_schema
+from ..service.label_counts import LIST_ATTR
+
 # FiftyOne label type strings, by the label class of an existing field
 TYPES_BY_LABEL_CLS = {
     fol.Classification: ["classification"],
@@ -28,13 +31,6 @@ SCALAR_FIELD_TYPES = (
     fof.FloatField,
     fof.BooleanField,
 )
-# Label list attribute of list-type labels (where the class names live)
-LIST_ATTR = {
-    fol.Classifications: "classifications",
-    fol.Detections: "detections",
-    fol.Polylines: "polylines",
-    fol.Keypoints: "keypoints",
-}
 TYPE_LABELS = {
     "classification": "Classification (one class per sample)",
     "classifications": "Classifications (several classes per sample)",
@@ -98,14 +94,9 @@ def supported_types(media_type: str = "image", name: str = "") -> list:
     """The label types the backend supports for a field (all of
     FiftyOne's if the backend cannot tell)."""
     types_ = list(ALL_TYPES)
-    try:
-        from ..backend import LabelStudioBackend
-
-        declared = getattr(LabelStudioBackend, "SUPPORTED_LABEL_TYPES", None)
-        if declared:
-            types_ = [t for t in ALL_TYPES if t in declared]
-    except Exception:
-        pass
+    declared = _backend_declares("SUPPORTED_LABEL_TYPES")
+    if declared:
+        types_ = [t for t in ALL_TYPES if t in declared]
     if media_type == "video":
         limit = (
             VIDEO_FRAME_TYPES if is_frame_field(name) else VIDEO_SAMPLE_TYPES
@@ -115,25 +106,25 @@ def supported_types(media_type: str = "image", name: str = "") -> list:
 
 
 def supported_media_types() -> list:
-    try:
-        from ..backend import LabelStudioBackend
-
-        declared = getattr(LabelStudioBackend, "SUPPORTED_MEDIA_TYPES", None)
-        if declared:
-            return list(declared)
-    except Exception:
-        pass
-    return ["image", "video"]
+    return list(
+        _backend_declares("SUPPORTED_MEDIA_TYPES") or ["image", "video"]
+    )
 
 
 def backend_supports_attributes() -> bool:
     """Whether the backend declares label attribute types (issue 7)."""
-    try:
-        from ..backend import LabelStudioBackend
+    return bool(_backend_declares("SUPPORTED_ATTR_TYPES"))
 
-        return bool(getattr(LabelStudioBackend, "SUPPORTED_ATTR_TYPES", []))
+
+def _backend_declares(name: str):
+    """A class attribute of the backend (None when it does not load)."""
+    try:
+        # deferred: the backend class loads FiftyOne's annotation
+        # machinery; when that fails the forms offer FiftyOne's defaults
+        from ..backend import LabelStudioBackend
     except Exception:
-        return False
+        return None
+    return getattr(LabelStudioBackend, name, None)
 
 
 def existing_label_fields(samples) -> dict:
@@ -210,8 +201,6 @@ def dataset_classes(dataset, name) -> list:
 
 def _app_schema_classes(dataset, name) -> list:
     try:
-        from ..backend.app_schemas import app_label_schema
-
         return app_label_schema(dataset, [name]).get(name, {}).get("classes")
     except Exception:  # an odd stored schema must not break the form
         return []

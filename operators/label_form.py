@@ -10,6 +10,7 @@ any field name works in the App (no dots in parameter paths).
 
 import fiftyone.operators.types as types
 
+from ..backend.app_schemas import app_label_schema
 from .label_fields import (  # noqa: F401 (re-exported for the operators)
     FRAMES_PREFIX,
     LIST_ATTR,
@@ -236,8 +237,6 @@ def _attribute_inputs(ctx, inputs, name, label_type):
     if not backend_supports_attributes():
         return None
     try:
-        from ..backend.app_schemas import app_label_schema
-
         app = app_label_schema(ctx.dataset, [name]).get(name) or {}
     except Exception:  # an odd stored schema must not break the form
         return None

@@ -1,14 +1,13 @@
 """``load_annotations``: merge a run's Label Studio annotations back."""
 
-from dataclasses import dataclass, field
-
 import fiftyone.core.fields as fof
 import fiftyone.core.labels as fol
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
-from . import execution, forms, label_form, runs
-from .load_work import EVERY_ANNOTATOR, LATEST, load as _load
+from ..service import projects, runs
+from ..service.load import EVERY_ANNOTATOR, LATEST, Load, load as _load
+from . import execution, forms, label_form
 
 UNEXPECTED = [
     (
@@ -37,19 +36,6 @@ _CLS_OF_TYPE = {
 }
 
 
-@dataclass
-class Load:
-    ok: bool = False
-    anno_key: str = None
-    num_samples: int = 0
-    dest_field: dict = None
-    unexpected: str = "keep"
-    annotator: str = None
-    cleanup: bool = False
-    full: bool = False
-    credentials: runs.Credentials = field(default=None, repr=False)
-
-
 class LoadAnnotations(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
@@ -63,29 +49,21 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
 
     def resolve_input(self, ctx):
         inputs = types.Object()
-        build_load(ctx, inputs)
+        forms.build(ctx, build_load, inputs)
         return forms.titled(inputs, "Label Studio: load annotations")
 
     def resolve_execution_options(self, ctx):
-        num = 0
-        key = ctx.params.get("anno_key")
-        if runs.is_our_run(ctx.dataset, key):
-            try:
-                num = len(ctx.dataset.load_annotation_view(key))
-            except Exception:
-                pass
+        num = runs.run_size(ctx.dataset, ctx.params.get("anno_key"))
         return execution.execution_options(num)
 
     def resolve_run_name(self, ctx):
         return "Label Studio: load '%s'" % ctx.params.get("anno_key", "")
 
     def execute(self, ctx):
-        load = build_load(ctx, types.Object())
-        if not load.ok:
-            raise ValueError("The load request is incomplete: check the form")
+        load = forms.resolved(ctx, build_load, "The load request")
 
         def work(report):
-            return _load(ctx, load, report)
+            return _load(ctx.dataset, load, report, ctx.delegated)
 
         return execution.run_work(ctx, work, _outputs, reload_dataset=True)
 
@@ -132,11 +110,13 @@ def _dest_param(name):
     return "dest__" + label_form.field_key(name)
 
 
-def build_load(ctx, inputs) -> Load:
+def build_load(ctx, inputs, conn) -> Load:
+    """Builds the form in ``inputs`` and returns what it resolved;
+    ``conn``: the execution's connection (None: the form says why)."""
     load = Load()
     ok = True
-    load.credentials = forms.credentials(ctx, inputs)
-    ok &= load.credentials is not None
+    load.credentials = conn.credentials if conn is not None else None
+    ok &= conn is not None
 
     load.anno_key = key = forms.run_key(ctx, inputs)
     if key is None:
@@ -175,7 +155,7 @@ def build_load(ctx, inputs) -> Load:
         )
         ok = False
 
-    load.annotator = _annotator_input(ctx, inputs, load.credentials)
+    load.annotator = _annotator_input(ctx, inputs, conn)
 
     schema = ctx.dataset.get_annotation_info(key).config.label_schema or {}
     load.dest_field = {}
@@ -276,7 +256,7 @@ def _dest_problem(dataset, dest, label_type, source=""):
     return "'%s' exists and does not hold %s labels" % (dest, label_type)
 
 
-def _annotator_input(ctx, inputs, credentials):
+def _annotator_input(ctx, inputs, conn):
     """Latest annotation, or one person's; the people come from Label
     Studio (only the latest is offered if it cannot be reached)."""
     choices = types.DropdownView()
@@ -286,8 +266,8 @@ def _annotator_input(ctx, inputs, credentials):
         label="Every annotator into their own fields",
         description="<field>_<annotator>, one set of fields per person",
     )
-    if credentials is not None:
-        for email in _annotators(credentials):
+    if conn is not None:
+        for email in projects.list_annotators(conn):
             choices.add_choice(email, label="Annotation by %s" % email)
     current = ctx.params.get("annotator") or LATEST
     if current not in choices.values():
@@ -302,25 +282,6 @@ def _annotator_input(ctx, inputs, credentials):
         view=choices,
     )
     return None if current == LATEST else current
-
-
-def _annotators(credentials) -> list:
-    from ..client import LabelStudioClient
-
-    try:
-        client = LabelStudioClient(
-            credentials.url, credentials.api_key, timeout=5
-        )
-        users = client.list_users().values()
-    except Exception:
-        return []
-    names = set()
-    for user in users:
-        if isinstance(user, dict):
-            user = user.get("email") or user.get("username")
-        if user:
-            names.add(str(user))
-    return sorted(names)
 
 
 def _outputs(result) -> types.Property:

@@ -3,7 +3,10 @@
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
-from . import execution, forms, runs
+from ..service import delete, runs
+from ..service.connection import get_credentials
+from ..service.status import run_status
+from . import execution, forms
 
 
 class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
@@ -18,16 +21,13 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
 
     def resolve_input(self, ctx):
         inputs = types.Object()
-        forms.credentials(ctx, inputs)
+        forms.check_credentials(ctx, inputs)
         forms.run_key(ctx, inputs)
         return forms.titled(inputs, "Label Studio: annotation status")
 
     def execute(self, ctx):
-        creds, problem = runs.get_credentials(ctx)
-        if problem:
-            raise ValueError(problem)
-        key = ctx.params["anno_key"]
-        return run_status(ctx.dataset, key, creds)
+        creds = _credentials(ctx)
+        return run_status(ctx.dataset, ctx.params["anno_key"], creds)
 
     def resolve_output(self, ctx):
         status = ctx.results or {}
@@ -57,27 +57,8 @@ class GetAnnotationStatus(execution.PythonCallable, foo.Operator):
         return self._call(dataset._root_dataset, {"anno_key": anno_key})
 
 
-def run_status(dataset, key, creds) -> dict:
-    """The run's status from Label Studio, JSON-ready: counts, one row per
-    annotator, the agreement in one line (also used by the panel)."""
-    return status_of(runs.load_results(dataset, key, creds), key)
-
-
-def status_of(results, key) -> dict:
-    """``run_status`` of results already loaded."""
-    status = dict(results.get_status())
-    status["anno_key"] = key
-    status["project_url"] = status.get("project_url") or ""
-    status["annotators"] = [
-        dict(annotator=name, **counts)
-        for name, counts in (status.get("annotators") or {}).items()
-    ]
-    status["agreement_summary"] = agreement_summary(status.get("agreement"))
-    return status
-
-
 def annotators_table() -> types.TableView:
-    """The table of the per-annotator rows of :func:`status_of`."""
+    """The table of the per-annotator rows of a run's status."""
     table = types.TableView()
     table.add_column("annotator", label="Annotator")
     table.add_column("annotations", label="Annotations")
@@ -85,21 +66,13 @@ def annotators_table() -> types.TableView:
     return table
 
 
-def agreement_summary(agreement) -> str:
-    """One line: the mean and each field's figure (backend.agreement)."""
-    if not agreement or not agreement.get("tasks"):
-        return ""
-    parts = [
-        "%s: %s %.3f" % (field, info["metric"], info["mean"])
-        for field, info in (agreement.get("fields") or {}).items()
-        if info.get("mean") is not None
-    ]
-    mean = agreement.get("mean")
-    return "%s over %d tasks%s" % (
-        "n/a" if mean is None else "%.3f" % mean,
-        agreement["tasks"],
-        " (%s)" % "; ".join(parts) if parts else "",
-    )
+def _credentials(ctx):
+    """This execution's credentials; raises the problem naming the secret
+    to set."""
+    creds, problem = get_credentials(ctx)
+    if problem:
+        raise ValueError(problem)
+    return creds
 
 
 class LoadAnnotationView(execution.PythonCallable, foo.Operator):
@@ -119,7 +92,7 @@ class LoadAnnotationView(execution.PythonCallable, foo.Operator):
 
     def execute(self, ctx):
         key = ctx.params["anno_key"]
-        view = ctx.dataset.load_annotation_view(key)
+        view = runs.run_view(ctx.dataset, key)
         ctx.ops.set_view(view=view)
         return {"anno_key": key, "num_samples": len(view)}
 
@@ -151,25 +124,16 @@ class RenameAnnotationRun(execution.PythonCallable, foo.Operator):
         return forms.titled(inputs, "Label Studio: rename a run")
 
     def execute(self, ctx):
-        dataset = ctx.dataset
-        key = ctx.params["anno_key"]
-        new_key = ctx.params["new_anno_key"]
-        creds, _ = runs.get_credentials(ctx)
-        if creds is not None:
-            # lets the backend update the project with these credentials
-            try:
-                dataset.load_annotation_results(key, **creds.kwargs())
-            except Exception:
-                pass
-        try:
-            dataset.rename_annotation_run(key, new_key)
-        finally:
-            for k in (key, new_key):
-                dataset._annotation_cache.pop(k, None)
-        runs.rename_last_loaded(dataset, key, new_key)
+        creds, _ = get_credentials(ctx)
+        result = runs.rename_run(
+            ctx.dataset,
+            ctx.params["anno_key"],
+            ctx.params["new_anno_key"],
+            creds,
+        )
         if not ctx.delegated:
             ctx.ops.reload_dataset()
-        return {"anno_key": new_key, "old_anno_key": key}
+        return result
 
     def __call__(self, dataset, anno_key, new_anno_key):
         return self._call(
@@ -202,7 +166,7 @@ class DeleteAnnotationRun(execution.PythonCallable, foo.Operator):
             view=types.CheckboxView(),
         )
         if ctx.params.get("delete_project", False):
-            forms.credentials(ctx, inputs)
+            forms.check_credentials(ctx, inputs)
         inputs.view(
             "delete_warning",
             types.Warning(
@@ -213,47 +177,19 @@ class DeleteAnnotationRun(execution.PythonCallable, foo.Operator):
         return forms.titled(inputs, "Label Studio: delete a run")
 
     def execute(self, ctx):
-        dataset = ctx.dataset
-        key = ctx.params["anno_key"]
-        deleted = missing = False
+        creds = None
         if ctx.params.get("delete_project", False):
-            creds, problem = runs.get_credentials(ctx)
-            if problem:
-                raise ValueError(problem)
-            deleted, missing = _delete_project(dataset, key, creds)
-        dataset.delete_annotation_run(key)
-        dataset._annotation_cache.pop(key, None)
-        runs.forget_last_loaded(dataset, key)
+            creds = _credentials(ctx)
+        result = delete.delete_run(ctx.dataset, ctx.params["anno_key"], creds)
         if not ctx.delegated:
             ctx.ops.reload_dataset()
-        return {
-            "anno_key": key,
-            "project_deleted": deleted,
-            "project_was_missing": missing,
-        }
+        return result
 
     def __call__(self, dataset, anno_key, delete_project=False):
         return self._call(
             dataset._root_dataset,
             {"anno_key": anno_key, "delete_project": delete_project},
         )
-
-
-def _delete_project(dataset, key, creds):
-    """Returns (deleted, already missing)."""
-    from ..client import LabelStudioClient
-    from ..client.errors import LabelStudioNotFoundError
-
-    results = runs.load_results(dataset, key, creds)
-    if results is None or getattr(results, "project_id", None) is None:
-        return False, True
-    client = LabelStudioClient(creds.url, creds.api_key, timeout=30)
-    try:
-        client.get_project(results.project_id)
-    except LabelStudioNotFoundError:
-        return False, True
-    results.cleanup()
-    return True, False
 
 
 class OpenInLabelStudio(execution.PythonCallable, foo.Operator):

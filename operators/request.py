@@ -1,14 +1,11 @@
 """``request_annotations``: send samples to a new Label Studio project."""
 
-from dataclasses import dataclass, field
-
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
-from .. import constants
-from ..backend import fast_annotate
-from ..backend.locks import run_lock
 from ..backend.server_checks import open_polyline_fields
+from ..service import projects
+from ..service.request import Request, send
 from . import (
     cloud_form,
     execution,
@@ -16,7 +13,6 @@ from . import (
     label_form,
     ls_projects,
     predictions_form,
-    runs,
 )
 
 MEDIA_MODES = [
@@ -42,27 +38,6 @@ MEDIA_MODES = [
 ]
 
 
-@dataclass
-class Request:
-    """Everything the form resolved; ``ok`` is False when it has errors."""
-
-    ok: bool = False
-    target: object = None
-    num_samples: int = 0
-    anno_key: str = None
-    label_schema: dict = None
-    project_name: str = None
-    project_id: int = None
-    media_field: str = "filepath"
-    media_mode: str = "auto"
-    send_existing: bool = True
-    polylines_as_polygons: bool = False
-    open_after: bool = True
-    cloud_storage_id: int = None
-    predictions: dict = None  # annotate() kwargs (predictions_form)
-    credentials: runs.Credentials = field(default=None, repr=False)
-
-
 class RequestAnnotations(execution.PythonCallable, foo.Operator):
     @property
     def config(self):
@@ -76,7 +51,7 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
 
     def resolve_input(self, ctx):
         inputs = types.Object()
-        build_request(ctx, inputs)
+        forms.build(ctx, build_request, inputs)
         return forms.titled(inputs, "Label Studio: request annotations")
 
     def resolve_execution_options(self, ctx):
@@ -90,12 +65,11 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         return "Label Studio: request '%s'" % ctx.params.get("anno_key", "")
 
     def execute(self, ctx):
-        req = build_request(ctx, types.Object())
-        if not req.ok:
-            raise ValueError("The request is incomplete: check the form")
+        req = forms.resolved(ctx, build_request, "The request")
+        req.cloud_credentials = cloud_form.cloud_credentials(ctx)
 
         def work(report):
-            return _send(ctx, req, report)
+            return send(ctx.dataset, req, report, ctx.delegated)
 
         return execution.run_work(ctx, work, _outputs)
 
@@ -157,12 +131,13 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         )
 
 
-def build_request(ctx, inputs) -> Request:
-    """Builds the form in ``inputs`` and returns what it resolved."""
+def build_request(ctx, inputs, conn) -> Request:
+    """Builds the form in ``inputs`` and returns what it resolved;
+    ``conn``: the execution's connection (None: the form says why)."""
     req = Request()
     ok = True
-    req.credentials = forms.credentials(ctx, inputs)
-    ok &= req.credentials is not None
+    req.credentials = conn.credentials if conn is not None else None
+    ok &= conn is not None
 
     inputs.view_target(ctx, action_description="Annotate")
     target = ctx.target_view()
@@ -190,7 +165,7 @@ def build_request(ctx, inputs) -> Request:
     inputs.view(
         "options_header", types.Header(label="Label Studio", divider=True)
     )
-    project_ok = _project_inputs(ctx, inputs, req)
+    project_ok = _project_inputs(ctx, inputs, req, conn)
     ok &= project_ok
 
     req.media_field, media_ok = _media_field_input(ctx, inputs)
@@ -241,7 +216,7 @@ def build_request(ctx, inputs) -> Request:
     return req
 
 
-def _project_inputs(ctx, inputs, req: Request) -> bool:
+def _project_inputs(ctx, inputs, req: Request, conn) -> bool:
     """A new project's name, or an existing project (issue 7) whose
     labeling config is checked against the fields right here."""
     inputs.bool(
@@ -268,16 +243,16 @@ def _project_inputs(ctx, inputs, req: Request) -> bool:
     req.project_id = ls_projects.project_input(
         ctx,
         inputs,
-        req.credentials,
+        conn,
         label="Existing Label Studio project",
         description="The tasks are added to this project",
     )
     if req.project_id is None:
         return False
-    if req.credentials is None or req.label_schema is None:
+    if conn is None or req.label_schema is None:
         return True  # those errors are shown already
-    problem = ls_projects.coverage_problem(
-        req.credentials, req.target, req.label_schema, req.project_id
+    problem = projects.coverage_problem(
+        conn, req.target, req.label_schema, req.project_id
     )
     if problem:
         forms.error(inputs, "project_error", problem)
@@ -354,59 +329,6 @@ def _polylines_input(ctx, inputs, req: Request) -> bool:
         view=types.CheckboxView(),
     )
     return bool(ctx.params.get("polylines_as_polygons", False))
-
-
-def _send(ctx, req: Request, report) -> dict:
-    report(0.0, "Sending %d samples" % req.num_samples, force=True)
-    kwargs = dict(req.credentials.kwargs())
-    if not req.send_existing:
-        kwargs["send_existing_labels"] = False
-    cloud = cloud_form.cloud_credentials(ctx)  # plugin secrets, if set
-    if cloud:
-        kwargs["cloud_credentials"] = cloud
-    if req.cloud_storage_id is not None:
-        kwargs["cloud_storage_id"] = req.cloud_storage_id
-    kwargs.update(req.predictions or {})
-    if req.polylines_as_polygons:
-        kwargs["polylines_as_polygons"] = True
-    # Two requests for one new key at once: the second waits, then fails
-    # on "already has an annotation run" instead of replacing the first
-    with run_lock(ctx.dataset, req.anno_key, "request"):
-        ctx.dataset.reload()  # see the run another execution just made
-        try:
-            # FiftyOne's annotate() without its full label scan for
-            # attributes (the same run otherwise)
-            fast_annotate.annotate(
-                req.target,
-                req.anno_key,
-                backend=constants.BACKEND_NAME,
-                config_cls=constants.CONFIG_CLS,
-                label_schema=req.label_schema,
-                media_field=req.media_field,
-                project_name=req.project_name,
-                project_id=req.project_id,
-                media_mode=req.media_mode,
-                launch_editor=False,
-                progress=report.fiftyone_callback("Sending to Label Studio"),
-                **kwargs,
-            )
-        finally:
-            # the cached results hold the key: keep nothing secret in
-            # memory
-            ctx.dataset._annotation_cache.pop(req.anno_key, None)
-
-    summary = runs.run_summary(ctx.dataset, req.anno_key)
-    return {
-        "anno_key": req.anno_key,
-        "num_samples": req.num_samples,
-        "label_fields": sorted(req.label_schema),
-        "project_name": summary["project_name"],
-        "project_id": summary["project_id"],
-        "project_url": summary["project_url"],
-        "existing_project": req.project_id is not None,
-        "open_in_labelstudio": req.open_after,
-        "delegated": bool(ctx.delegated),
-    }
 
 
 def _outputs(result) -> types.Property:

@@ -5,16 +5,16 @@ from typing import Optional
 
 import fiftyone.operators.types as types
 
-from . import forms, ls_projects
+from ..service import projects
+from . import forms
 
 ALL = "all"
 
 
-def view_input(ctx, inputs, credentials, project_id) -> tuple:
+def view_input(ctx, inputs, conn, project_id) -> tuple:
     """``(tab id or None, ok)``; lists the project's tabs."""
     try:
-        client = ls_projects._client(credentials)
-        tabs = client.list_views(int(project_id))
+        tabs = projects.list_tabs(conn, project_id)
     except Exception as e:  # the tab list is optional; say why it is empty
         forms.error(
             inputs,

@@ -4,7 +4,9 @@ status section the Status row action fills in."""
 
 import fiftyone.operators.types as types
 
-from ..operators import manage, runs
+from ..operators.manage import annotators_table
+from ..service import runs
+from ..service.status import project_status
 
 # The "Annotated" cell until "Refresh progress" asks Label Studio
 NOT_CHECKED = "not checked"
@@ -77,15 +79,14 @@ def fetch_status(dataset, key, creds):
     """``(progress text, status dict or None)`` from Label Studio; the
     text says the problem when it failed."""
     try:
-        results = runs.load_results(dataset, key, creds)
-        if getattr(results, "project_id", None) is None:
-            return "no project", None
-        status = manage.status_of(results, key)
+        status = project_status(dataset, key, creds)
     except Exception as e:
         return (
             "error: %s" % (str(e).splitlines()[0][:120] or type(e).__name__),
             None,
         )
+    if status is None:
+        return "no project", None
     return progress_text(status), status
 
 
@@ -122,7 +123,7 @@ def render_status(panel, status: dict) -> None:
         panel.list(
             "status_annotators",
             types.Object(),
-            view=manage.annotators_table(),
+            view=annotators_table(),
             label="Annotators",
         )
     if status.get("agreement"):

@@ -11,7 +11,7 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
 from .. import constants
-from ..operators import runs
+from ..service import connection, runs
 from .run_rows import (
     COLUMNS,
     NOT_CHECKED,
@@ -101,7 +101,7 @@ class LabelStudioRunsPanel(foo.Panel):
             return
         if not runs.is_our_run(ctx.dataset, key):
             return self._gone(ctx, key)
-        creds, problem = runs.get_credentials(ctx)
+        creds, problem = connection.get_credentials(ctx)
         progress, status = "error: %s" % problem, None
         if creds is not None:
             progress, status = fetch_status(ctx.dataset, key, creds)
@@ -132,7 +132,7 @@ class LabelStudioRunsPanel(foo.Panel):
             return
         if not runs.is_our_run(ctx.dataset, key):
             return self._gone(ctx, key)
-        ctx.ops.set_view(view=ctx.dataset.load_annotation_view(key))
+        ctx.ops.set_view(view=runs.run_view(ctx.dataset, key))
 
     def _prompt_for_row(self, ctx, operator_name):
         key = self._row_key(ctx)
@@ -165,10 +165,13 @@ class LabelStudioRunsPanel(foo.Panel):
             r.get("key"): r.get("progress") or NOT_CHECKED
             for r in (ctx.panel.get_state("runs") or [])
         }
-        creds, problem = runs.get_credentials(ctx)
+        creds, problem = connection.get_credentials(ctx)
         server = None
         if creds is not None:
-            server, problem = runs.check_connection(creds)
+            # the panel's refresh always asks the server (forms trust a
+            # recent check)
+            with connection.Connection(creds) as conn:
+                server, problem = connection.check_connection(conn, fresh=True)
 
         rows = []
         for key in runs.list_runs(dataset) if dataset is not None else []:

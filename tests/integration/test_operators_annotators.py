@@ -9,7 +9,7 @@ import time
 import pytest
 
 from fiftyone_labelstudio import constants
-from fiftyone_labelstudio.operators.load_work import EVERY_ANNOTATOR
+from fiftyone_labelstudio.service.load import EVERY_ANNOTATOR
 
 from test_operators_support import (
     image_dataset,

@@ -4,7 +4,7 @@ against the real Label Studio server and MongoDB."""
 
 import pytest
 
-from fiftyone_labelstudio.operators import ls_projects, runs
+from fiftyone_labelstudio.service import projects, runs
 from fiftyone_labelstudio.operators.import_project import (
     _field_param,
     _type_param,
@@ -149,7 +149,7 @@ def test_project_number_field_when_projects_cannot_be_listed(
     images_ds, covering, monkeypatch
 ):
     # the listing fails (e.g. a server without the endpoint): a number
-    monkeypatch.setattr(ls_projects, "list_projects", lambda creds: None)
+    monkeypatch.setattr(projects, "list_projects", lambda creds: None)
     props, errors = _request(images_ds, existing_project=True)
     assert props["project_id"].type.__class__.__name__ == "Number"
     assert "project_id" in errors

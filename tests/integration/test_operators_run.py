@@ -12,7 +12,7 @@ from fiftyone.operators.executor import execute_or_delegate_operator
 
 from fiftyone_labelstudio import constants
 from fiftyone_labelstudio.client.errors import LabelStudioNotFoundError
-from fiftyone_labelstudio.operators import runs
+from fiftyone_labelstudio.service import runs
 
 from test_operators_support import (
     assert_no_secret,

@@ -1,14 +1,19 @@
-"""What the operators and the panel share: credentials, this backend's runs,
-their summaries, and the "last loaded" record.
+"""This backend's annotation runs of a dataset, read and kept without
+Label Studio: listing, summaries, the stored run documents, FiftyOne's
+results cache, renaming and the "last loaded" record.
 
-No App types here: everything is plain Python on a dataset, so that the
-operators, the panel and the tests use the same functions.
+FiftyOne caches a run's results object, which holds the API key of the
+execution that loaded it: :func:`uncached_results` makes sure none is
+left behind.
 """
 
-from dataclasses import dataclass, field
+import contextlib
 from datetime import datetime, timezone
 
+from bson import json_util
+
 from .. import constants
+from .connection import Credentials
 
 # The backend class whose runs are "ours" (FiftyOne's built-in Label Studio
 # backend has the same method name, "labelstudio", so filter by class)
@@ -16,83 +21,6 @@ BACKEND_CLS = constants.CONFIG_CLS[: -len("Config")]
 
 # dataset.info key holding {anno_key: ISO time of the last load}
 LAST_LOADED_INFO_KEY = "labelstudio_last_loaded"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Label Studio URL + API key for one execution (never stored)."""
-
-    url: str
-    api_key: str = field(repr=False)
-
-    def kwargs(self) -> dict:
-        """The keyword arguments FiftyOne passes on to the backend."""
-        return {"url": self.url, "api_key": self.api_key}
-
-
-def _secret(ctx, name: str):
-    # ctx.secret() always returns a str (ctx.secrets[k] may be an object)
-    try:
-        value = ctx.secret(name)
-    except Exception:
-        value = None
-    if value is not None and not isinstance(value, str):
-        value = getattr(value, "value", None)
-    return value.strip() if value else None
-
-
-def get_credentials(ctx):
-    """Returns ``(credentials, problem)`` from the plugin's secrets.
-
-    ``problem`` is a user-facing sentence naming the secret to set, or
-    None. The URL defaults to ``constants.DEFAULT_URL``.
-    """
-    url = _secret(ctx, constants.SECRET_URL)
-    if not url or url.rstrip("/") == constants.FIFTYONE_PLACEHOLDER_URL:
-        url = constants.DEFAULT_URL
-    api_key = _secret(ctx, constants.SECRET_API_KEY)
-    if not api_key:
-        return None, (
-            "No Label Studio API key: set the secret %s (an environment "
-            "variable of the FiftyOne App server, or of the `fiftyone "
-            "delegated launch` worker for background runs) to your Label "
-            "Studio access token; %s=%s is the server used."
-            % (constants.SECRET_API_KEY, constants.SECRET_URL, url)
-        )
-    return Credentials(url.rstrip("/"), api_key), None
-
-
-def check_connection(credentials: Credentials, timeout: float = 5.0):
-    """Returns ``(server facts, problem)``: one cheap authenticated call.
-
-    ``problem`` names the secret to fix when the key is rejected, and never
-    contains the key.
-    """
-    from ..client import LabelStudioClient
-    from ..client import errors as ls_errors
-
-    try:
-        client = LabelStudioClient(
-            credentials.url, credentials.api_key, timeout=timeout
-        )
-        return client.check(), None
-    except ls_errors.LabelStudioAuthError as e:
-        return None, _naming(str(e), constants.SECRET_API_KEY)
-    except ls_errors.LabelStudioError as e:
-        return None, _naming(str(e), constants.SECRET_URL)
-    except Exception as e:  # network stack errors the client did not wrap
-        return None, _naming(
-            "Cannot reach Label Studio at %s (%s)"
-            % (credentials.url, type(e).__name__),
-            constants.SECRET_URL,
-        )
-
-
-def _naming(message: str, secret: str) -> str:
-    """The message, making sure it names the secret to fix."""
-    if secret not in message:
-        message = "%s (set the secret %s)" % (message.rstrip("."), secret)
-    return message
 
 
 def list_runs(dataset) -> list:
@@ -111,6 +39,21 @@ def list_runs(dataset) -> list:
 
 def is_our_run(dataset, anno_key) -> bool:
     return bool(anno_key) and anno_key in list_runs(dataset)
+
+
+def run_view(dataset, anno_key):
+    """The samples of run ``anno_key``."""
+    return dataset.load_annotation_view(anno_key)
+
+
+def run_size(dataset, anno_key) -> int:
+    """Samples in run ``anno_key`` (0 when it cannot be read)."""
+    if not is_our_run(dataset, anno_key):
+        return 0
+    try:
+        return len(run_view(dataset, anno_key))
+    except Exception:
+        return 0
 
 
 def _run_doc(dataset, anno_key):
@@ -140,7 +83,7 @@ def run_summary(dataset, anno_key) -> dict:
     meta = dict(getattr(doc, "results_meta", None) or {})
 
     try:
-        num_samples = len(dataset.load_annotation_view(anno_key))
+        num_samples = len(run_view(dataset, anno_key))
     except Exception:
         num_samples = None
 
@@ -163,22 +106,29 @@ def run_summary(dataset, anno_key) -> dict:
     }
 
 
+def stored_results(dataset, anno_key) -> dict:
+    """The run's results as stored by FiftyOne (decoded, no backend
+    objects made), or ``{}`` when there are none or they do not decode."""
+    doc = _run_doc(dataset, anno_key)
+    if doc is None or not doc.results:
+        return {}
+    try:
+        doc.results.seek(0)
+        return dict(json_util.loads(doc.results.read().decode()))
+    except Exception:
+        return {}
+
+
 def _project_from_results(dataset, anno_key):
     """(project_id, project_url) from the stored results, without calling
     Label Studio (credentials are not needed to read the results)."""
-    doc = _run_doc(dataset, anno_key)
-    if doc is None or not doc.results:
+    stored = stored_results(dataset, anno_key)
+    if not stored:
         return None, None
-    try:
-        from bson import json_util
-
-        doc.results.seek(0)
-        d = json_util.loads(doc.results.read().decode())
-    except Exception:
-        return None, None
-    project_id = d.get("project_id")
-    project_url = d.get("project_url")
+    project_id = stored.get("project_id")
+    project_url = stored.get("project_url")
     if not project_url and project_id is not None:
+        doc = _run_doc(dataset, anno_key)
         url = (doc.config or {}).get("url") or ""
         if url:
             project_url = "%s/projects/%s" % (url.rstrip("/"), project_id)
@@ -195,9 +145,46 @@ def load_results(dataset, anno_key, credentials: Credentials):
     )
 
 
-def project_url(dataset, anno_key, credentials=None) -> str:
-    """URL of the run's Label Studio project ('' if unknown)."""
-    return run_summary(dataset, anno_key)["project_url"]
+@contextlib.contextmanager
+def uncached_results(dataset, *anno_keys):
+    """Runs the block on a fresh dataset without cached results of
+    ``anno_keys``, and drops those the block cached (they hold the API
+    key: nothing secret stays in memory)."""
+    forget_cached_results(dataset, *anno_keys)
+    # Another execution may have saved the run meanwhile (the App shares
+    # one dataset object between executions): read it afresh
+    dataset.reload()
+    try:
+        yield
+    finally:
+        forget_cached_results(dataset, *anno_keys)
+
+
+def cached_results(dataset, anno_key):
+    """The results FiftyOne cached for ``anno_key`` (None if none)."""
+    return dataset._annotation_cache.get(anno_key)
+
+
+def forget_cached_results(dataset, *anno_keys) -> None:
+    for key in anno_keys:
+        dataset._annotation_cache.pop(key, None)
+
+
+def rename_run(dataset, anno_key, new_key, credentials=None) -> dict:
+    """Renames the run (the backend updates the project when
+    ``credentials`` are given) and its "last loaded" record."""
+    with uncached_results(dataset, anno_key, new_key):
+        if credentials is not None:
+            # lets the backend update the project with these credentials
+            try:
+                dataset.load_annotation_results(
+                    anno_key, **credentials.kwargs()
+                )
+            except Exception:
+                pass
+        dataset.rename_annotation_run(anno_key, new_key)
+    rename_last_loaded(dataset, anno_key, new_key)
+    return {"anno_key": new_key, "old_anno_key": anno_key}
 
 
 def record_last_loaded(dataset, anno_key, when=None) -> str:
