@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from bson import json_util
 
 from .. import constants
+from ..client.api import project_url as client_project_url
 from .connection import Credentials
 
 # The backend class whose runs are "ours" (FiftyOne's built-in Label Studio
@@ -131,7 +132,7 @@ def _project_from_results(dataset, anno_key):
         doc = _run_doc(dataset, anno_key)
         url = (doc.config or {}).get("url") or ""
         if url:
-            project_url = "%s/projects/%s" % (url.rstrip("/"), project_id)
+            project_url = client_project_url(url, project_id)
     return project_id, project_url
 
 
