@@ -3,14 +3,12 @@
 import logging
 from collections import Counter
 
+from ..client.errors import LabelStudioNotFoundError
 from .agreement import compute_agreement, format_agreement
-from .existing_project import (
-    CREATED,
-    EXISTING,
-    delete_run_tasks,
-    export_run_tasks,
-)
+from .cloud_storages import delete_storages
+from .existing_project import delete_run_tasks
 from .project import call, project_gone
+from .run_tasks import CREATED, EXISTING, completed_by, export_run_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +34,7 @@ def get_status(results) -> dict:
         if task.get("predictions"):
             with_predictions += 1
         for anno in annotations:
-            who = anno.get("completed_by")
-            if isinstance(who, dict):
-                who = who.get("id")
+            who = completed_by(anno)
             who = names.get(who, who)
             counts = per_annotator.setdefault(
                 str(who), Counter(annotations=0, skipped=0)
@@ -98,9 +94,6 @@ def cleanup(results) -> None:
     with it), then records that the run has no project any more. A
     project the run did not create stays (existing_project.py): only the
     tasks the run added are deleted."""
-    from ..client.errors import LabelStudioNotFoundError
-    from .cloud_storages import delete_storages
-
     origin = getattr(results, "origin", CREATED)
 
     def delete(client, project_id):
