@@ -73,15 +73,16 @@ def load_annotator(
     dataset = samples._root_dataset
     with run_lock(dataset, anno_key, "load"):
         _results(dataset, anno_key, credentials)
-        return _load_one(
+        returned, _ = load_with_report(
             dataset,
             anno_key,
-            annotator,
-            dest_field,
-            unexpected,
-            progress,
-            only_annotated,
+            dest_field=dest_field,
+            unexpected=unexpected,
+            progress=progress,
+            only_annotated=bool(only_annotated),
+            annotator=str(annotator),
         )
+        return returned
 
 
 def load_all_annotators(
@@ -139,14 +140,14 @@ def load_all_annotators(
                 field: "%s_%s" % (field, suffixes[user_id]) for field in schema
             }
             _check_fields(fields)
-            _load_one(
+            load_with_report(
                 dataset,
                 anno_key,
-                user_id,
-                fields,
-                unexpected,
-                progress,
-                True,
+                dest_field=fields,
+                unexpected=unexpected,
+                progress=progress,
+                only_annotated=True,
+                annotator=str(user_id),
             )
             user = users.get(user_id) or {}
             name = user.get("email") or str(user_id)
@@ -166,27 +167,6 @@ def _results(dataset, anno_key, credentials):
         # it reads the results from the database)
         results.config.load_credentials(**credentials)
     return results
-
-
-def _load_one(
-    dataset,
-    anno_key,
-    annotator,
-    dest_field,
-    unexpected,
-    progress,
-    only_annotated,
-):
-    returned, _ = load_with_report(
-        dataset,
-        anno_key,
-        dest_field=dest_field,
-        unexpected=unexpected,
-        progress=progress,
-        only_annotated=bool(only_annotated),
-        annotator=str(annotator),
-    )
-    return returned
 
 
 def _unique_suffixes(user_ids, users) -> dict:

@@ -8,7 +8,13 @@ from .agreement import compute_agreement, format_agreement
 from .cloud_storages import delete_storages
 from .existing_project import delete_run_tasks
 from .project import call, project_gone
-from .run_tasks import CREATED, EXISTING, completed_by, export_run_tasks
+from .run_tasks import (
+    CREATED,
+    EXISTING,
+    completed_by,
+    export_run_tasks,
+    latest_annotation,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +32,7 @@ def get_status(results) -> dict:
     }
     for task in tasks:
         annotations = task.get("annotations") or []
-        done = [a for a in annotations if not a.get("was_cancelled")]
-        if done:
+        if latest_annotation(task) is not None:
             annotated += 1
         elif annotations:
             skipped += 1
