@@ -13,12 +13,11 @@ import fiftyone.core.media as fomm
 import fiftyone.utils.annotations as foua
 
 from .. import constants
-from . import credentials
+from . import credentials, download
 from .errors import LabelStudioBackendError
-from .schema import LABEL_TYPES_WITH_CLASSES
-from . import download
 from .load_options import from_load_call
 from .run_results import LabelStudioAnnotationResults
+from .schema import LABEL_TYPES_WITH_CLASSES
 
 logger = logging.getLogger(__name__)
 
