@@ -22,7 +22,7 @@ import itertools
 from collections import defaultdict
 
 from ..converters.tasks import task_to_labels
-from .run_tasks import completed_by, latest_by_annotator  # noqa: F401
+from .run_tasks import latest_by_annotator
 
 IOU_THRESHOLD = 0.5
 

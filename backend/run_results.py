@@ -10,7 +10,7 @@ from typing import Optional
 import fiftyone.utils.annotations as foua
 
 from .. import constants
-from . import status
+from . import run_cleanup, status
 from .errors import LabelStudioBackendError
 from .load_options import LoadReport
 
@@ -136,7 +136,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         annotations) and the local-files storages the run created. A
         project the run did not create stays: only the run's tasks (if it
         added any) are deleted."""
-        status.cleanup(self)
+        run_cleanup.cleanup(self)
 
     # -- loads (download.py, bulk_load.py, incremental.py) -----------------
 
