@@ -50,6 +50,7 @@ if __name__ == _STABLE_NAME:
 
     def register(p):
         """Registers the plugin's operators and panels with FiftyOne."""
+        # deferred: the operators load FiftyOne's App machinery
         from .registration import register_all
 
         register_all(p)
@@ -58,6 +59,7 @@ if __name__ == _STABLE_NAME:
         """Makes ``backend="labelstudio"`` use this package's backend in
         this process (equivalent to setting
         ``FIFTYONE_LABELSTUDIO_CONFIG_CLS``)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
         from .backend import use_backend as _use_backend
 
         _use_backend()
@@ -66,6 +68,7 @@ if __name__ == _STABLE_NAME:
         """``samples.annotate(anno_key, backend="labelstudio", **kwargs)``
         without FiftyOne's full label scan for attributes (see
         backend.fast_annotate)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
         from .backend.fast_annotate import annotate as _annotate
 
         return _annotate(samples, anno_key, **kwargs)
@@ -74,12 +77,14 @@ if __name__ == _STABLE_NAME:
         """``samples.load_annotations(anno_key, **kwargs)`` with a bulk
         merge instead of one sample save at a time (see
         backend.bulk_load)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
         from .backend.bulk_load import load_annotations as _load
 
         return _load(samples, anno_key, **kwargs)
 
     def load_annotator(samples, anno_key, annotator, **kwargs):
         """One person's annotations of a run (see backend.annotators)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
         from .backend.annotators import load_annotator as _load
 
         return _load(samples, anno_key, annotator, **kwargs)
@@ -87,6 +92,7 @@ if __name__ == _STABLE_NAME:
     def load_all_annotators(samples, anno_key, **kwargs):
         """Every person's annotations into ``<field>_<annotator>`` fields
         (see backend.annotators)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
         from .backend.annotators import load_all_annotators as _load
 
         return _load(samples, anno_key, **kwargs)
@@ -94,6 +100,7 @@ if __name__ == _STABLE_NAME:
     def import_project(samples, project_id, **kwargs):
         """A Label Studio project's annotations into new fields (see
         backend.import_project)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
         from .backend.import_project import import_project as _import
 
         return _import(samples, project_id, **kwargs)

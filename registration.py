@@ -2,6 +2,7 @@
 
 
 def register_all(p) -> None:
+    # deferred: only the App's plugin loader needs the operators and panels
     from .operators import OPERATORS
     from .panels import PANELS
 

@@ -21,6 +21,9 @@ talks to Label Studio.
 import itertools
 from collections import defaultdict
 
+from ..converters.task_read import task_to_labels
+from .run_tasks import latest_by_annotator
+
 IOU_THRESHOLD = 0.5
 
 _BOX_TYPES = ("detection", "detections", "instance", "instances")
@@ -30,37 +33,6 @@ METRICS = {
     **{t: "exact match" for t in _CLASS_TYPES},
     "scalar": "exact match",
 }
-
-
-def latest_by_annotator(task: dict) -> dict:
-    """``{user id: annotation}``: each person's latest non-cancelled
-    annotation of ``task``."""
-    latest = {}
-    for annotation in task.get("annotations") or []:
-        if annotation.get("was_cancelled"):
-            continue
-        who = completed_by(annotation)
-        if who is None:
-            continue
-        previous = latest.get(who)
-        if previous is None or _stamp(annotation) > _stamp(previous):
-            latest[who] = annotation
-    return latest
-
-
-def completed_by(annotation: dict):
-    """The user id of an annotation (the export gives an id or a dict)."""
-    who = annotation.get("completed_by")
-    if isinstance(who, dict):
-        who = who.get("id")
-    return who
-
-
-def _stamp(annotation):
-    return (
-        annotation.get("updated_at") or annotation.get("created_at") or "",
-        annotation.get("id") or 0,
-    )
 
 
 def compute_agreement(tasks: list, label_schema: dict, names=None) -> dict:
@@ -76,8 +48,6 @@ def compute_agreement(tasks: list, label_schema: dict, names=None) -> dict:
 
     ``names`` maps user ids to display names (default: the ids).
     """
-    from ..converters.task_read import task_to_labels
-
     names = names or {}
     by_field = defaultdict(list)
     by_pair = defaultdict(list)

@@ -5,26 +5,27 @@ Label Studio tasks can carry annotations by several people. A normal
 ``annotator``'s). The helpers here:
 
 - :func:`load_annotator`: one person's annotations, into the run's fields
-  or into ``dest_field``. Unlike ``load_annotations(..., annotator=...)``
-  it works when the run's results are cached in the session (FiftyOne
-  passes credentials/options to the results only when it reads them from
-  the database).
+  or into ``dest_field`` (credentials are applied to the run's results
+  even when they are cached in the session: FiftyOne passes them to the
+  results only when it reads them from the database).
 - :func:`load_all_annotators`: every person who annotated, each into
   fields of their own, ``<field>_<annotator>`` (e.g. ``gt_alice``). These
   fields hold only what that person annotated: samples the person did not
   annotate have no labels there (never a copy of the run's field).
 
-Both go through FiftyOne's ``load_annotations`` (``dest_field``), so the
-usual merge rules (``allow_*`` flags, ``unexpected=``) apply and loading
+Both go through ``bulk_load.load_with_report`` (``dest_field``, and
+``LoadOptions.annotator`` / ``only_annotated``), so the usual merge rules (``allow_*`` flags, ``unexpected=``) apply and loading
 again updates the same fields.
 """
 
 import logging
 import re
 
-from .bulk_load import load_annotations
+from . import run_tasks
+from .bulk_load import load_with_report
 from .errors import LabelStudioBackendError
 from .locks import run_lock
+from .project import call
 
 logger = logging.getLogger(__name__)
 
@@ -39,20 +40,6 @@ def annotator_suffix(user: dict, user_id) -> str:
         name = ((user or {}).get("email") or "").split("@")[0]
     name = _NOT_NAME.sub("_", name.lower()).strip("_")
     return name or "user%s" % user_id
-
-
-def annotators_of(tasks: list) -> list:
-    """User ids with at least one non-cancelled annotation, sorted."""
-    from .agreement import completed_by
-
-    ids = set()
-    for task in tasks:
-        for annotation in task.get("annotations") or []:
-            if not annotation.get("was_cancelled"):
-                who = completed_by(annotation)
-                if who is not None:
-                    ids.add(who)
-    return sorted(ids, key=str)
 
 
 def load_annotator(
@@ -85,17 +72,17 @@ def load_annotator(
     """
     dataset = samples._root_dataset
     with run_lock(dataset, anno_key, "load"):
-        results = _results(dataset, anno_key, credentials)
-        return _load_one(
+        _results(dataset, anno_key, credentials)
+        returned, _ = load_with_report(
             dataset,
-            results,
             anno_key,
-            annotator,
-            dest_field,
-            unexpected,
-            progress,
-            only_annotated,
+            dest_field=dest_field,
+            unexpected=unexpected,
+            progress=progress,
+            only_annotated=bool(only_annotated),
+            annotator=str(annotator),
         )
+        return returned
 
 
 def load_all_annotators(
@@ -128,10 +115,6 @@ def load_all_annotators(
         ``{annotator e-mail (or id): {"user_id": id, "fields": {schema
         field: loaded field}}}``
     """
-    from .download import _annotator_id
-    from .existing_project import export_run_tasks
-    from .project import call
-
     dataset = samples._root_dataset
     with run_lock(dataset, anno_key, "load"):
         results = _results(dataset, anno_key, credentials)
@@ -141,11 +124,13 @@ def load_all_annotators(
             # the run's own tasks: a project can hold other runs' tasks
             tasks = call(
                 results,
-                lambda c, pid: export_run_tasks(c, results, predictions=False),
+                lambda c, pid: run_tasks.export_run_tasks(
+                    c, results, predictions=False
+                ),
             )
-            user_ids = annotators_of(tasks)
+            user_ids = run_tasks.annotators_of(tasks)
         else:
-            user_ids = [_annotator_id(results, a) for a in annotators]
+            user_ids = [run_tasks.annotator_id(results, a) for a in annotators]
 
         suffixes = _unique_suffixes(user_ids, users)
         schema = results.config.label_schema
@@ -155,15 +140,14 @@ def load_all_annotators(
                 field: "%s_%s" % (field, suffixes[user_id]) for field in schema
             }
             _check_fields(fields)
-            _load_one(
+            load_with_report(
                 dataset,
-                results,
                 anno_key,
-                user_id,
-                fields,
-                unexpected,
-                progress,
-                True,
+                dest_field=fields,
+                unexpected=unexpected,
+                progress=progress,
+                only_annotated=True,
+                annotator=str(user_id),
             )
             user = users.get(user_id) or {}
             name = user.get("email") or str(user_id)
@@ -183,32 +167,6 @@ def _results(dataset, anno_key, credentials):
         # it reads the results from the database)
         results.config.load_credentials(**credentials)
     return results
-
-
-def _load_one(
-    dataset,
-    results,
-    anno_key,
-    annotator,
-    dest_field,
-    unexpected,
-    progress,
-    only_annotated,
-):
-    config = results.config
-    config._next_annotator = str(annotator)
-    config._only_annotated = bool(only_annotated)
-    try:
-        return load_annotations(
-            dataset,
-            anno_key,
-            dest_field=dest_field,
-            unexpected=unexpected,
-            progress=progress,
-        )
-    finally:
-        config._next_annotator = None
-        config._only_annotated = False
 
 
 def _unique_suffixes(user_ids, users) -> dict:

@@ -20,20 +20,26 @@ those tasks are held back and merged in the last batch (the run's
 ``task_map`` says which samples have several tasks).
 
 FiftyOne's ``dataset.load_annotations`` needs the whole dict in one
-``download_annotations`` answer and uses ``download.download``.
+``download_annotations`` answer and uses ``download.download``; which
+runs load here is decided in ``download.start``.
 """
 
+import ctypes
+import ctypes.util
 import logging
-from typing import Iterator, Optional
+from typing import Generator, Optional
 
 import fiftyone.core.utils as fou
 
-from ..client.errors import LabelStudioError, LabelStudioNotFoundError
+from ..client.errors import LabelStudioError
 from ..client.exports import IDS_PER_REQUEST
-from . import download, incremental
+from . import incremental, run_tasks
 from .attributes import declare_geometry_attributes
 from .errors import LabelStudioBackendError
-from .project import call, project_client, project_gone
+from .load_options import LoadOptions, LoadReport
+from .load_tally import Tally
+from .project import call
+from .task_labels import convert_task
 
 logger = logging.getLogger(__name__)
 
@@ -42,44 +48,36 @@ logger = logging.getLogger(__name__)
 BATCH_TASKS = 5000
 
 
-def supported(results) -> bool:
-    """Whether :func:`download_batches` covers this run (image runs that
-    map their tasks; video, clips/frames views, per-annotator fields and
+def supported(results, options: LoadOptions) -> bool:
+    """Whether :func:`download_batches` covers this image run (runs that
+    map their tasks; clips/frames views, per-annotator fields and
     imported projects load as one dict)."""
-    from .existing_project import IMPORTED
-
-    if getattr(results.config, "_only_annotated", False):
+    if options.only_annotated:
         return False
     if getattr(results, "_is_clips", False) or getattr(
         results, "_is_frames", False
     ):
         return False
-    if getattr(results, "origin", None) == IMPORTED:
+    if run_tasks.origin(results) == run_tasks.IMPORTED:
         return False
-    if not getattr(results, "task_map", None):
-        return False
-    return results.samples.media_type == "image"
+    return bool(getattr(results, "task_map", None))
 
 
 def download_batches(
-    backend, results, unexpected=None, batch_tasks: Optional[int] = None
-) -> Iterator[dict]:
-    """``download_annotations`` answers, one per batch of tasks; the
-    caller merges each before asking for the next. After the last, the
-    load's report and position are set as ``download.download`` sets
-    them (the position is saved with the run by ``save_run_results``)."""
+    results, options: LoadOptions, batch_tasks: Optional[int] = None
+) -> Generator[dict, None, LoadReport]:
+    """Yields ``download_annotations`` answers, one per batch of tasks
+    (the caller merges each before asking for the next); returns the
+    load's report (with the position to save once merged)."""
     batch_tasks = batch_tasks or BATCH_TASKS
     config = results.config
-    schema = config.label_schema
-    full = incremental.full_requested(results)
-    annotator = config.pop_annotator()
-    signature = incremental.signature(annotator, results, unexpected)
     try:
         read_plan = call(
-            results,
-            lambda c, pid: incremental.plan(c, results, full, signature),
+            results, lambda c, pid: incremental.plan(c, results, options)
         )
-        annotator_id = download._annotator_id(results, annotator)
+        annotator_id = run_tasks.annotator_id(
+            results, options.annotator_of(results)
+        )
     except LabelStudioError as e:
         raise _read_error(results, e, merged=False) from None
 
@@ -88,9 +86,10 @@ def download_batches(
         ids = list(read_plan.ids)
     else:
         ids = sorted(task_map)  # the run's own tasks
-    tasks = read_plan.track(_pages(results, ids))
-    several = _samples_with_several_tasks(task_map)
-    tally = download.Tally(results)
+    tasks = read_plan.track(run_tasks.pages(results, ids, IDS_PER_REQUEST))
+    several = run_tasks.several_task_samples(task_map)
+    tally = Tally(results, options)
+    raw_fields = options.raw_label_fields
     held = {}  # converted tasks of samples with several tasks
     held_read = set()
     batch, read, num_tasks = {}, set(), 0
@@ -104,21 +103,29 @@ def download_batches(
                 sample = task_map.get(task.get("id"))
                 if sample in several:
                     held_read.add(sample)
-                    download.convert_task(
-                        results, task, annotator_id, schema, held, tally.counts
+                    convert_task(
+                        results,
+                        task,
+                        annotator_id,
+                        raw_fields,
+                        held,
+                        tally.counts,
                     )
                     continue
                 if sample is not None:
                     read.add(sample)
-                sample_id = download.convert_task(
-                    results, task, annotator_id, schema, batch, tally.counts
+                sample_id = convert_task(
+                    results,
+                    task,
+                    annotator_id,
+                    raw_fields,
+                    batch,
+                    tally.counts,
                 )
                 if sample_id is not None:
                     read.add(sample_id)
                 if len(read) >= batch_tasks:
-                    yield from _merge_batch(
-                        results, tally, batch, read, unexpected
-                    )
+                    yield from _merge_batch(results, tally, batch, read)
                     batch, read = {}, set()
         except LabelStudioError as e:
             raise _read_error(results, e, merged=num_tasks > 0) from None
@@ -126,21 +133,21 @@ def download_batches(
         read |= held_read
         held = None
         if read or not num_tasks:
-            yield from _merge_batch(results, tally, batch, read, unexpected)
-    tally.finish(num_tasks, read_plan)
+            yield from _merge_batch(results, tally, batch, read)
+    return tally.report(num_tasks, read_plan)
 
 
-def _merge_batch(results, tally, converted, read, unexpected):
+def _merge_batch(results, tally, converted, read):
     """Yields one batch's annotations with the id_map narrowed to its
     samples; widens it back when the caller has merged them."""
-    download.drop_missing_samples(results, converted, tally.counts)
-    incremental.narrow_id_map(results, read | set(converted))
+    run_tasks.drop_missing_samples(results, converted, tally.counts)
+    results.narrow_id_map(read | set(converted))
     try:
-        annotations = tally.assemble(converted, unexpected)
+        annotations = tally.assemble(converted)
         declare_geometry_attributes(results, annotations)
         yield annotations
     finally:
-        incremental.restore_id_map(results)
+        results.restore_id_map()
         _release_freed_memory()
 
 
@@ -155,35 +162,7 @@ def _release_freed_memory() -> None:
 
 
 def _libc():
-    import ctypes
-    import ctypes.util
-
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-
-
-def _pages(results, ids: list) -> Iterator[dict]:
-    """The tasks of ``ids``, one sync-export request of
-    ``IDS_PER_REQUEST`` ids at a time, made when the previous page has
-    been read."""
-    client = project_client(results)
-    for start in range(0, len(ids), IDS_PER_REQUEST):
-        chunk = ids[start : start + IDS_PER_REQUEST]
-        try:
-            page = client.export_tasks(
-                results.project_id, ids=chunk, predictions=False, stream=True
-            )
-        except LabelStudioNotFoundError:
-            raise project_gone(results) from None
-        yield from page
-
-
-def _samples_with_several_tasks(task_map: dict) -> set:
-    seen, several = set(), set()
-    for sample_id in task_map.values():
-        if sample_id in seen:
-            several.add(sample_id)
-        seen.add(sample_id)
-    return several
 
 
 def _read_error(results, error, merged: bool) -> LabelStudioBackendError:

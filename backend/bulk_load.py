@@ -11,11 +11,13 @@ Scalars, video frame fields, clips and frames views and the interactive
 
 import logging
 from collections import defaultdict
+from typing import Optional, Tuple
 
 import eta.core.utils as etau
 
-from . import batched_download, bulk_merge
+from . import bulk_merge, download
 from .fiftyone_internals import fast_paths_ok, internal
+from .load_options import LoadOptions, LoadReport
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +37,37 @@ def load_annotations(
     returns (``None``, or the unexpected labels when
     ``unexpected="return"``).
     """
+    returned, _ = load_with_report(
+        samples,
+        anno_key,
+        dest_field=dest_field,
+        unexpected=unexpected,
+        cleanup=cleanup,
+        progress=progress,
+        **kwargs,
+    )
+    return returned
+
+
+def load_with_report(
+    samples,
+    anno_key: str,
+    dest_field=None,
+    unexpected="prompt",
+    cleanup: bool = False,
+    progress=None,
+    only_annotated: bool = False,
+    **kwargs,
+) -> Tuple[Optional[dict], Optional[LoadReport]]:
+    """:func:`load_annotations`, returning ``(what it returns, the load's
+    report)``. ``only_annotated``: per-annotator fields (annotators.py),
+    samples the annotator did not annotate get nothing."""
+    if only_annotated:
+        # FiftyOne's path reads it from its load_annotations call
+        kwargs["only_annotated"] = True
     if not fast_paths_ok("load_annotations"):
         # FiftyOne's own merge: slower, the same labels
-        return samples.load_annotations(
+        returned = samples.load_annotations(
             anno_key,
             dest_field=dest_field,
             unexpected=unexpected,
@@ -45,6 +75,8 @@ def load_annotations(
             progress=progress,
             **kwargs,
         )
+        results = samples.load_annotation_results(anno_key, **kwargs)
+        return returned, results.last_load_report()
     dataset = samples._root_dataset
     results = dataset.load_annotation_results(anno_key, **kwargs)
     schema = results.config.label_schema
@@ -52,36 +84,32 @@ def load_annotations(
         field: _destination(dataset, results, field, schema, dest_field)
         for field in schema
     }
-    # the fields merged here get raw label documents from the download
-    results._raw_label_fields = {
-        field
-        for field, info in schema.items()
-        if bulk_merge.supports(
-            dataset, results, targets[field], info.get("type")
-        )
-    }
-    # part of the load options an incremental load must share
-    results._dest_field = dest_field
-    results._full_requested = bool(kwargs.get("full"))
+    options = LoadOptions(
+        annotator=kwargs.get("annotator"),
+        only_annotated=bool(only_annotated),
+        unexpected=unexpected,
+        dest_field=dest_field,
+        full=bool(kwargs.get("full")),
+        # the fields merged here get raw label documents from the download
+        raw_label_fields=frozenset(
+            field
+            for field, info in schema.items()
+            if bulk_merge.supports(
+                dataset, results, targets[field], info.get("type")
+            )
+        ),
+    )
     returned = defaultdict(dict)
     prompted = {}
-    batched = batched_download.supported(results)
-    batches = None
+    batched, answers = download.start(results, options)
     merged = False
     try:
-        if batched:
-            # merged batch by batch while the tasks are read: neither the
-            # export nor its labels are ever held whole
-            batches = batched_download.download_batches(
-                results.backend, results, unexpected=unexpected
-            )
-        else:
-            batches = [
-                results.backend.download_annotations(
-                    results, unexpected=unexpected
-                )
-            ]
-        for annotations in batches:
+        while True:
+            try:
+                annotations = next(answers)
+            except StopIteration as stop:
+                report = stop.value
+                break
             merged = True
             _merge_all(
                 dataset,
@@ -98,20 +126,17 @@ def load_annotations(
         if batched and merged:
             # keep the id_map of what was merged (the position is not
             # moved: the next load reads those tasks again)
-            batches.close()
+            answers.close()
             results.backend.save_run_results(dataset, anno_key, results)
         raise
-    finally:
-        results._raw_label_fields = None
-        vars(results).pop("_dest_field", None)
-        vars(results).pop("_full_requested", None)
 
+    results.record_load(report)
     results.backend.save_run_results(dataset, anno_key, results)
     if cleanup:
         results.cleanup()
     if unexpected == "return":
-        return dict(returned) if returned else None
-    return None
+        return (dict(returned) if returned else None), report
+    return None, report
 
 
 def _merge_all(

@@ -9,14 +9,13 @@ returns what it made; the results are built here), ``download``,
 """
 
 import logging
-import webbrowser
 
 import fiftyone.core.fields as fof
 import fiftyone.core.media as fomm
 import fiftyone.utils.annotations as foua
 
 from .. import constants
-from . import credentials
+from . import credentials, download
 from .app_schemas import resolve_default_schema
 from .attributes import (
     prepare_schema,
@@ -25,13 +24,13 @@ from .attributes import (
 )
 from .connection import connect
 from .errors import LabelStudioBackendError
+from .load_options import from_load_call
 from .project import describe_project
+from .run_results import LabelStudioAnnotationResults
 from .schema import LABEL_TYPES_WITH_CLASSES
 from .upload import prepare, upload
 
 logger = logging.getLogger(__name__)
-
-_RESULTS_CLS = constants.PACKAGE + ".backend.LabelStudioAnnotationResults"
 
 # == converters.attributes.ATTR_TYPES (checked by the unit tests)
 _ATTR_TYPES = (
@@ -208,19 +207,6 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         if kwargs.get("timeout") is not None:
             self.timeout = kwargs.pop("timeout")
 
-    def pop_full(self) -> bool:
-        """Whether the next download must re-read every task."""
-        full = bool(getattr(self, "_next_full", False))
-        self._next_full = False
-        return full
-
-    def pop_annotator(self):
-        """The annotator whose annotations the next download loads: one
-        given to ``load_annotations``, else the run's ``annotator``."""
-        annotator = getattr(self, "_next_annotator", None)
-        self._next_annotator = None
-        return annotator if annotator is not None else self.annotator
-
 
 class LabelStudioBackend(foua.AnnotationBackend):
     """Annotates FiftyOne image samples in Label Studio."""
@@ -314,21 +300,13 @@ class LabelStudioBackend(foua.AnnotationBackend):
         return results
 
     def download_annotations(self, results, unexpected=None):
-        """FiftyOne's contract; ``unexpected`` is the load's
-        ``unexpected=`` (read from FiftyOne's ``load_annotations`` call
-        when not given), applied to labels of unknown classes."""
-        from .download import download
-        from .unexpected import caller_unexpected
-        from .video import download_video, is_video
-
-        from .attributes import declare_geometry_attributes
-
-        if unexpected is None:
-            unexpected = caller_unexpected()
-        if is_video(results.samples):
-            return download_video(self, results, unexpected)
-        annotations = download(self, results, unexpected)
-        declare_geometry_attributes(results, annotations)
+        """FiftyOne's contract; the load's options (``unexpected=``,
+        ``dest_field``, ``full``, ``annotator``) are read from FiftyOne's
+        ``load_annotations`` call (``unexpected`` when not given). The
+        report is kept on ``results`` (``last_load_report``)."""
+        options = from_load_call(unexpected)
+        annotations, report = download.download(results, options)
+        results.record_load(report)
         return annotations
 
     @classmethod
@@ -338,10 +316,8 @@ class LabelStudioBackend(foua.AnnotationBackend):
         # After a load's merge (FiftyOne's and bulk_load both save the run
         # last): the id_map narrowed for an incremental merge is widened
         # back and the new load position recorded, both only on success
-        if run_results is not None:
-            from .incremental import commit
-
-            commit(run_results)
+        if isinstance(run_results, LabelStudioAnnotationResults):
+            run_results.commit_load()
         super().save_run_results(
             samples, key, run_results, overwrite=overwrite, cache=cache
         )
@@ -376,143 +352,3 @@ def _project_of(samples, key, results) -> tuple:
     meta = samples._root_dataset._doc.annotation_runs[key].results_meta
     meta = meta or {}
     return meta.get("project_id"), meta.get("origin") or "created"
-
-
-class LabelStudioAnnotationResults(foua.AnnotationResults):
-    """What an annotation run left in Label Studio.
-
-    Args:
-        samples: the annotated collection
-        config: the :class:`LabelStudioBackendConfig`
-        anno_key: the run key
-        id_map: ``{field: {sample id: label id(s) or True}}`` of the
-            existing labels uploaded for editing
-        project_id: the Label Studio project id
-        task_map: ``{task id: sample id}`` from the import response
-        storage_ids: ids of the local-files storages the run created
-        cloud_storages: ``[{"kind": "s3"|"gcs"|"azure", "id": int}]``, the
-            cloud import storages the run created (never reused ones)
-        url: the Label Studio URL (never the key)
-        project_title: the project title
-        media_mode: how the media reached Label Studio ("upload", "local",
-            "url" or a mix joined by "+")
-        label_config_hash: hash of the label schema the project was built
-            from
-        origin ("created"): where the project came from: ``"created"`` by
-            the run (cleanup deletes it), ``"existing"`` (the run added
-            tasks to it; cleanup deletes those) or ``"imported"``
-            (registered by ``import_project``; cleanup deletes nothing)
-        load_position (None): where the last load got to (newest task
-            ``updated_at`` read, load options, server and project), for
-            incremental loads
-    """
-
-    def __init__(
-        self,
-        samples,
-        config,
-        anno_key,
-        id_map,
-        project_id=None,
-        task_map=None,
-        storage_ids=None,
-        cloud_storages=None,
-        url=None,
-        project_title=None,
-        media_mode=None,
-        label_config_hash=None,
-        origin="created",
-        load_position=None,
-        backend=None,
-    ):
-        super().__init__(samples, config, anno_key, id_map, backend=backend)
-        self.project_id = project_id
-        self.task_map = task_map or {}
-        self.storage_ids = list(storage_ids or [])
-        self.cloud_storages = [dict(s) for s in cloud_storages or []]
-        self.url = url
-        self.project_title = project_title
-        self.media_mode = media_mode
-        self.label_config_hash = label_config_hash
-        self.origin = origin or "created"
-        # Where the last load got to (backend/incremental.py)
-        self.load_position = load_position
-
-    @property
-    def cls(self):
-        if type(self) is LabelStudioAnnotationResults:
-            return _RESULTS_CLS
-        return super().cls
-
-    @property
-    def project_url(self):
-        """The project's page in Label Studio."""
-        if self.project_id is None:
-            return None
-        return "%s/projects/%d/data" % (
-            (self.url or self.config.url).rstrip("/"),
-            self.project_id,
-        )
-
-    def get_meta(self):
-        return {
-            "project_id": self.project_id,
-            "project_url": self.project_url,
-            "project_title": self.project_title,
-            "num_tasks": len(self.task_map),
-            "origin": self.origin,
-        }
-
-    def launch_editor(self):
-        """Opens the project in a web browser on this machine."""
-        url = self.project_url
-        if url is None:
-            raise LabelStudioBackendError(
-                "Annotation run '%s' has no Label Studio project (it was "
-                "cleaned up)" % self.key
-            )
-        logger.info("Launching editor at '%s'...", url)
-        webbrowser.open_new_tab(url)
-
-    def get_status(self):
-        """Counts from Label Studio: tasks, annotated, skipped, predictions
-        and annotations per annotator."""
-        from .status import get_status
-
-        return get_status(self)
-
-    def print_status(self):
-        """Prints :meth:`get_status` in a readable form."""
-        from .status import format_status
-
-        print(format_status(self.get_status()))
-
-    def cleanup(self):
-        """Deletes the run's Label Studio project (with its tasks and
-        annotations) and the local-files storages the run created. A
-        project the run did not create stays: only the run's tasks (if it
-        added any) are deleted."""
-        from .status import cleanup
-
-        cleanup(self)
-
-    @classmethod
-    def _from_dict(cls, d, samples, config, anno_key):
-        # JSON turned the int task ids into strings
-        task_map = {int(k): v for k, v in (d.get("task_map") or {}).items()}
-        return cls(
-            samples,
-            config,
-            anno_key,
-            d["id_map"],
-            project_id=d.get("project_id"),
-            task_map=task_map,
-            storage_ids=d.get("storage_ids"),
-            cloud_storages=d.get("cloud_storages"),
-            url=d.get("url"),
-            project_title=d.get("project_title"),
-            media_mode=d.get("media_mode"),
-            label_config_hash=d.get("label_config_hash"),
-            origin=d.get("origin"),
-            load_position=d.get("load_position"),
-        )

@@ -24,12 +24,10 @@ from ..converters.video_tasks import build_video_label_config
 from .errors import LabelStudioBackendError
 from .video import is_video
 
-logger = logging.getLogger(__name__)
+# where a run's project came from: run_tasks.py (re-exported for callers)
+from .run_tasks import CREATED, EXISTING, IMPORTED  # noqa: F401
 
-# where a run's project came from (LabelStudioAnnotationResults.origin)
-CREATED = "created"  # annotate() created it: cleanup deletes it
-EXISTING = "existing"  # annotate() added tasks: cleanup deletes those
-IMPORTED = "imported"  # import_project() registered it: deletes nothing
+logger = logging.getLogger(__name__)
 
 
 def expected_config(samples, label_schema: dict) -> str:
@@ -185,30 +183,3 @@ def delete_run_tasks(client, project_id, task_map: dict) -> int:
     if ids:
         client.delete_tasks(project_id, ids)
     return len(ids)
-
-
-def export_run_tasks(
-    client, results, predictions: bool = True, stream: bool = False
-):
-    """The run's own tasks with annotations, and no other run's: a run
-    that added tasks to an existing project exports only its task ids; a
-    run that created its project exports it whole (one request, faster)
-    and keeps the tasks of its ``task_map`` (another run may have added
-    tasks to the project since); an imported run reads its project. ``predictions=False``: prediction ids
-    only; ``stream``: parsed one at a time (see client.export_tasks)."""
-    task_map = getattr(results, "task_map", None) or {}
-    if getattr(results, "origin", CREATED) == EXISTING:
-        return client.export_tasks(
-            results.project_id,
-            ids=list(task_map),
-            predictions=predictions,
-            stream=stream,
-        )
-    tasks = client.export_tasks(
-        results.project_id, predictions=predictions, stream=stream
-    )
-    if not task_map or getattr(results, "origin", CREATED) == IMPORTED:
-        # an imported run is the whole project it imported
-        return tasks
-    own = (t for t in tasks if t.get("id") in task_map)
-    return own if stream else list(own)

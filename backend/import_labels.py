@@ -2,12 +2,21 @@
 bulk writes, and the optional run record (``origin="imported"``)."""
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 
 import fiftyone.core.fields as fof
 import fiftyone.core.labels as fol
+import fiftyone.utils.annotations as foua
 
 from .. import constants
+from ..converters.names import control_name
+from ..converters.label_types import RETURN_TYPES
+from ..converters.task_read import task_to_labels
+from .core import LabelStudioAnnotationResults, LabelStudioBackendConfig
+from .run_tasks import IMPORTED, annotation_stamp, latest_annotation
+from .schema import schema_hash
+from .task_labels import stable_new_ids
+from .unexpected import decide
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +39,6 @@ def conversion_keys(fields: dict) -> dict:
     """``{control: schema key}`` for the converters, which find a field's
     results by ``control_name(key)``: the field name when that gives the
     control, else a stand-in (results are renamed to it)."""
-    from ..converters.names import control_name
-
     keys = {}
     for n, (control, field) in enumerate(fields.items()):
         keys[control] = (
@@ -52,12 +59,8 @@ def convert_tasks(
     ``"labels"`` when returned). A kept class is added to the field's
     classes in ``schema`` before converting, so that the labels get the
     ids a later load of the registered run gives them."""
-    from ..converters.label_types import RETURN_TYPES
-    from ..converters.task_read import task_to_labels
-    from .download import _stable_new_ids, _stamp
-
     keys = conversion_keys(fields)
-    chosen = _chosen_annotations(tasks, matched, annotator_id, _stamp)
+    chosen = _chosen_annotations(tasks, matched, annotator_id)
     unknown = _decide_unknown(chosen, schema, fields, unexpected)
     conv_schema = {
         keys[c]: {k: v for k, v in schema[c].items() if k != "image_key"}
@@ -78,7 +81,7 @@ def convert_tasks(
         )
         # the ids a later load of a registered run gives the same labels
         seed = "%s:a%s" % (task.get("id"), annotation.get("id"))
-        _stable_new_ids(task, annotation, seed, labels, unexpected_labels)
+        stable_new_ids(task, annotation, seed, labels, unexpected_labels)
         for name, _, reason in task_problems:
             problems[(name, reason)] += 1
         counts["loaded"] += 1
@@ -106,36 +109,34 @@ def convert_tasks(
     return values, id_map, counts, problems, unknown
 
 
-def _chosen_annotations(tasks, matched, annotator_id, stamp) -> dict:
+def _chosen_annotations(tasks, matched, annotator_id) -> dict:
     """``{sample id: (task, annotation)}`` (the latest annotation of the
     sample's tasks), and under None the unannotated matched tasks."""
-    from .download import _pick_annotation
-
     chosen, unannotated = {}, []
     for task in tasks:
         sample_id = matched.get(task.get("id"))
         if sample_id is None:
             continue
-        annotation = _pick_annotation(task, annotator_id)
+        annotation = latest_annotation(task, annotator_id)
         if annotation is None:
             unannotated.append(task.get("id"))
             continue
         previous = chosen.get(sample_id)
-        if previous is not None and stamp(previous[1]) >= stamp(annotation):
+        if previous is not None and not _later(annotation, previous[1]):
             continue  # another task of this sample has a later annotation
         chosen[sample_id] = (task, annotation)
     chosen[None] = unannotated
     return chosen
 
 
+def _later(annotation, previous) -> bool:
+    return annotation_stamp(annotation) > annotation_stamp(previous)
+
+
 def _decide_unknown(chosen, schema, fields, unexpected) -> dict:
     """Finds the classes the chosen annotations use that a control's
     config does not list and applies ``unexpected=`` per field (kept
     classes are added to ``schema``)."""
-    from collections import defaultdict
-
-    from .unexpected import decide
-
     found = defaultdict(Counter)
     for sample_id, entry in chosen.items():
         if sample_id is None:
@@ -234,12 +235,6 @@ def register_run(
 ):
     """Records the import as annotation run ``anno_key`` of ``samples``
     (nothing is created in Label Studio)."""
-    import fiftyone.utils.annotations as foua
-
-    from .core import LabelStudioAnnotationResults, LabelStudioBackendConfig
-    from .existing_project import IMPORTED
-    from .schema import schema_hash
-
     label_schema = {}
     for control, field in fields.items():
         info = {k: v for k, v in schema[control].items() if k != "image_key"}

@@ -40,8 +40,15 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .. import constants
+from ..client import LabelStudioClient
+from ..client.errors import LabelStudioNotFoundError
+from ..converters.label_config import parse_label_config
+from ..converters.names import control_name
+from . import credentials
 from .errors import LabelStudioBackendError
 from .import_labels import convert_tasks, register_run, write_fields
+from .import_view import resolve_view, view_tasks
+from .run_tasks import find_user
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +69,6 @@ _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
 def infer_schema(label_config: str, label_types=None) -> tuple:
     """``(schema, skipped)``: ``{control: {"type", "classes", ...}}`` of
     the importable controls, ``{control: reason}`` of the others."""
-    from ..converters.label_config import parse_label_config
-
     label_types = label_types or {}
     images = {
         e.get("name"): e.get("value")
@@ -216,10 +221,6 @@ def import_project(
         count}}}``, with ``"labels"`` ``{sample id: {label id: label}}``
         when returned), ``view`` (``{"id", "title"}`` or None)
     """
-    from ..client import LabelStudioClient
-    from ..client.errors import LabelStudioNotFoundError
-    from . import credentials
-
     url = credentials.resolve_url(url)
     api_key = credentials.resolve_api_key(api_key)
     client = LabelStudioClient(url, api_key)
@@ -242,8 +243,6 @@ def import_project(
         )
     dataset = samples._root_dataset
     _check_fields(dataset, fields, overwrite, anno_key)
-    from .import_view import resolve_view, view_tasks
-
     tab = resolve_view(client, project_id, view)
 
     if tab is None:
@@ -251,7 +250,7 @@ def import_project(
     else:
         tasks = view_tasks(client, project_id, tab)
     matched, unmatched, ambiguous = match_tasks(tasks, samples, schema, match)
-    annotator_id = _annotator_id(client, annotator)
+    annotator_id = find_user(client, annotator, client.url)
     values, id_map, counts, problems, unknown = convert_tasks(
         tasks, matched, schema, fields, annotator_id, unexpected
     )
@@ -310,8 +309,6 @@ def _field_names(schema, label_field) -> dict:
 
 
 def _check_fields(dataset, fields, overwrite, anno_key):
-    from ..converters.names import control_name
-
     existing = [f for f in fields.values() if dataset.has_field(f)]
     if existing and not overwrite:
         raise LabelStudioBackendError(
@@ -336,21 +333,6 @@ def _check_fields(dataset, fields, overwrite, anno_key):
             "Dataset '%s' already has an annotation run '%s'"
             % (dataset.name, anno_key)
         )
-
-
-def _annotator_id(client, annotator):
-    if annotator in (None, ""):
-        return None
-    wanted = str(annotator).strip().lower()
-    for user_id, user in client.list_users().items():
-        names = {str(user_id), str(user.get("email") or "").lower()}
-        names.add(str(user.get("username") or "").lower())
-        if wanted in names:
-            return user_id
-    raise LabelStudioBackendError(
-        "annotator=%r is not a user of Label Studio at %s"
-        % (annotator, client.url)
-    )
 
 
 def _describe(skipped) -> str:

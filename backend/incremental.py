@@ -19,7 +19,8 @@ without this every load after it would re-read all of them.
 Only the samples of changed tasks are merged: during the merge the run's
 ``id_map`` is narrowed to them (FiftyOne's merge deletes the labels of every
 ``id_map`` sample it gets no labels for) and widened back when the run is
-saved (``LabelStudioBackend.save_run_results``).
+saved (``LabelStudioAnnotationResults.narrow_id_map`` / ``commit_load``,
+called by ``LabelStudioBackend.save_run_results``).
 
 A full read happens when asked (``full=True``) and whenever the recorded
 position cannot be trusted: no position (first load, or a run from an older
@@ -35,7 +36,8 @@ import json
 import os
 from typing import Iterable, Iterator, Optional
 
-from .fiftyone_internals import load_call_argument
+from . import run_tasks
+from .load_options import UNKNOWN, LoadOptions
 from .unexpected import has_terminal
 
 MARGIN = dt.timedelta(seconds=60)
@@ -104,52 +106,55 @@ class ReadPlan:
         self._prune()
         return {k: sorted(v) for k, v in sorted(self._recent.items())}
 
+    def position(self, results) -> dict:
+        """The position to save with the run once the merge succeeded
+        (the previous load's window still counts where it overlaps)."""
+        previous = getattr(results, "load_position", None) or {}
+        newest = self.newest
+        seen = self.seen()
+        if self.incremental and previous.get("updated_at"):
+            old = parse_stamp(previous["updated_at"])
+            if newest is None or old > newest:
+                newest = old
+            floor = newest - MARGIN
+            for stamp, ids in (previous.get("seen") or {}).items():
+                if parse_stamp(stamp) >= floor:
+                    seen[stamp] = sorted(set(seen.get(stamp, [])) | set(ids))
+            seen = {k: v for k, v in sorted(seen.items())}
+        return {
+            "updated_at": newest and format_stamp(newest),
+            "seen": seen,
+            "signature": self.signature,
+            "project_id": results.project_id,
+            "url": results.config.url,
+        }
 
-_UNKNOWN = "<unknown>"
 
-
-def signature(annotator, results, unexpected) -> str:
+def signature(options: LoadOptions, results) -> str:
     """The load options an incremental load must share with the load that
     recorded the position: the annotator, the destination field(s) and
-    ``unexpected=`` (they decide what the unchanged tasks' samples hold)."""
-    dest_field = getattr(results, "_dest_field", _UNKNOWN)
-    if dest_field == _UNKNOWN:
-        dest_field = _caller_dest_field()
+    ``unexpected=`` (they decide what the unchanged tasks' samples hold).
+    A ``dest_field`` that could not be read never matches."""
+    dest_field = options.dest_field
     if isinstance(dest_field, dict) and all(
         k == v for k, v in dest_field.items()
     ):
         # the load form's {field: field} is the default: same as None
         dest_field = None
+    unexpected = options.unexpected
     if unexpected == "prompt" and has_terminal():
         # a person answers each time and may answer otherwise: a prompted
         # load applies the answer to every task, so it reads them all
         unexpected = "prompt:%s" % os.urandom(8).hex()
     return json.dumps(
         {
-            "annotator": annotator,
+            "annotator": options.annotator_of(results),
             "dest_field": dest_field,
             "unexpected": unexpected,
         },
         sort_keys=True,
         default=repr,
     )
-
-
-def _caller_dest_field():
-    """``dest_field`` of FiftyOne's ``load_annotations`` call. Not found:
-    unknown, which never matches a recorded position, so the load reads
-    everything."""
-    return load_call_argument("dest_field", _UNKNOWN)
-
-
-def full_requested(results) -> bool:
-    """``full=True`` given to this load. FiftyOne hands load kwargs to the
-    config only when the run's results are not cached in the session, so
-    they are also read from our ``load_annotations`` (``results.
-    _full_requested``) or FiftyOne's call frame."""
-    if results.config.pop_full() or getattr(results, "_full_requested", 0):
-        return True
-    return bool(load_call_argument("full", False))
 
 
 def read_samples(results, read_plan, converted) -> set:
@@ -160,23 +165,24 @@ def read_samples(results, read_plan, converted) -> set:
     return samples
 
 
-def supported(results) -> bool:
-    samples = results.samples
-    if getattr(results.config, "_only_annotated", False):
+def supported(results, options: LoadOptions) -> bool:
+    """Image runs (the only kind ``download`` reads incrementally) other
+    than clips/frames views and per-annotator fields."""
+    if options.only_annotated:
         return False  # per-annotator fields (annotators.py)
-    if getattr(results, "_is_clips", False) or getattr(
-        results, "_is_frames", False
-    ):
-        return False
-    return samples.media_type == "image"
+    return not (
+        getattr(results, "_is_clips", False)
+        or getattr(results, "_is_frames", False)
+    )
 
 
-def plan(client, results, full: bool, sig: str) -> ReadPlan:
+def plan(client, results, options: LoadOptions) -> ReadPlan:
     """Decides between a full and an incremental read (see module doc)."""
+    sig = signature(options, results)
     position = getattr(results, "load_position", None) or {}
-    if full:
+    if options.full:
         return ReadPlan(None, "full read requested", sig)
-    if not supported(results):
+    if not supported(results, options):
         return ReadPlan(None, "full read (run kind not incremental)", sig)
     if not position.get("updated_at"):
         return ReadPlan(None, "full read (first load of the run)", sig)
@@ -185,7 +191,7 @@ def plan(client, results, full: bool, sig: str) -> ReadPlan:
         or position.get("url") != results.config.url
     ):
         return ReadPlan(None, "full read (other server or project)", sig)
-    if _UNKNOWN in sig or position.get("signature") != sig:
+    if UNKNOWN in sig or position.get("signature") != sig:
         return ReadPlan(
             None, "full read (other annotator or destination field)", sig
         )
@@ -201,8 +207,6 @@ def plan(client, results, full: bool, sig: str) -> ReadPlan:
 
 
 def _changed_run_tasks(client, results, since: str, seen=None) -> list:
-    from .existing_project import EXISTING
-
     # tasks read by the previous load and not changed since
     read_before = {
         (int(tid), stamp) for stamp, ids in (seen or {}).items() for tid in ids
@@ -213,7 +217,7 @@ def _changed_run_tasks(client, results, since: str, seen=None) -> list:
         if (int(tid), _normal(stamp)) not in read_before
     }
     task_map = results.task_map or {}
-    if getattr(results, "origin", "created") == EXISTING:
+    if run_tasks.origin(results) == run_tasks.EXISTING:
         changed &= set(task_map)  # a full load reads only the run's tasks
     # A sample with several tasks loads the latest annotation of all of
     # them: read its other tasks too
@@ -228,95 +232,3 @@ def _normal(stamp):
         return format_stamp(parse_stamp(stamp))
     except (TypeError, ValueError):
         return stamp
-
-
-def read(client, results, read_plan: ReadPlan, **export_kwargs):
-    """The tasks to load, tracked for the new position."""
-    from .existing_project import export_run_tasks
-
-    from .existing_project import IMPORTED
-
-    task_map = getattr(results, "task_map", None) or {}
-    if read_plan.incremental:
-        tasks = client.export_tasks(
-            results.project_id, ids=read_plan.ids, **export_kwargs
-        )
-    elif task_map and getattr(results, "origin", None) != IMPORTED:
-        # the run's task ids, 500 a request: one request of a whole large
-        # project outlasts Label Studio's request timeouts (its Docker
-        # image kills requests after 120 s; 50k tasks take ~400 s)
-        tasks = client.export_tasks(
-            results.project_id, ids=sorted(task_map), **export_kwargs
-        )
-    else:
-        tasks = export_run_tasks(client, results, **export_kwargs)
-    return read_plan.track(tasks)
-
-
-def narrow_id_map(results, sample_ids: set) -> None:
-    """During an incremental merge: only the samples read are merged."""
-    restore_id_map(results)
-    results._full_id_map = results.id_map
-    results.id_map = {
-        field: (
-            {s: v for s, v in (by_sample or {}).items() if s in sample_ids}
-            if isinstance(by_sample, dict)
-            else by_sample
-        )
-        for field, by_sample in results.id_map.items()
-    }
-
-
-def restore_id_map(results) -> None:
-    """Widens a narrowed ``id_map`` back (the merge's new ids kept)."""
-    full = getattr(results, "_full_id_map", None)
-    if full is None:
-        return
-    merged = {}
-    for field in set(full) | set(results.id_map):
-        old = full.get(field)
-        new = results.id_map.get(field)
-        if isinstance(old, dict) and isinstance(new, dict):
-            merged[field] = {**old, **new}
-        else:
-            merged[field] = new if new is not None else old
-    results.id_map = merged
-    results._full_id_map = None
-
-
-def record(results, read_plan: ReadPlan) -> None:
-    """The position to save with the run once the merge succeeded."""
-    previous = getattr(results, "load_position", None) or {}
-    newest = read_plan.newest
-    seen = read_plan.seen()
-    if read_plan.incremental and previous.get("updated_at"):
-        old = parse_stamp(previous["updated_at"])
-        if newest is None or old > newest:
-            newest = old
-        # the previous load's window still counts where it overlaps
-        floor = newest - MARGIN
-        for stamp, ids in (previous.get("seen") or {}).items():
-            if parse_stamp(stamp) >= floor:
-                seen[stamp] = sorted(set(seen.get(stamp, [])) | set(ids))
-        seen = {k: v for k, v in sorted(seen.items())}
-    results._pending_position = {
-        "updated_at": newest and format_stamp(newest),
-        "seen": seen,
-        "signature": read_plan.signature,
-        "project_id": results.project_id,
-        "url": results.config.url,
-    }
-    results._load_changes = {
-        "incremental": read_plan.incremental,
-        "reason": read_plan.reason,
-        "tasks_read": read_plan.num_read,
-    }
-
-
-def commit(results) -> None:
-    """Called when the run is saved after a merge."""
-    restore_id_map(results)
-    pending = getattr(results, "_pending_position", None)
-    if pending is not None:
-        results.load_position = pending
-        results._pending_position = None

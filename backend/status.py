@@ -1,18 +1,10 @@
-"""Run status from Label Studio, and removing a run's project."""
+"""Run status from Label Studio: task counts, annotators, agreement."""
 
-import logging
 from collections import Counter
 
 from .agreement import compute_agreement, format_agreement
-from .existing_project import (
-    CREATED,
-    EXISTING,
-    delete_run_tasks,
-    export_run_tasks,
-)
-from .project import call, project_gone
-
-logger = logging.getLogger(__name__)
+from .project import call
+from .run_tasks import completed_by, export_run_tasks, latest_annotation
 
 
 def get_status(results) -> dict:
@@ -28,17 +20,14 @@ def get_status(results) -> dict:
     }
     for task in tasks:
         annotations = task.get("annotations") or []
-        done = [a for a in annotations if not a.get("was_cancelled")]
-        if done:
+        if latest_annotation(task) is not None:
             annotated += 1
         elif annotations:
             skipped += 1
         if task.get("predictions"):
             with_predictions += 1
         for anno in annotations:
-            who = anno.get("completed_by")
-            if isinstance(who, dict):
-                who = who.get("id")
+            who = completed_by(anno)
             who = names.get(who, who)
             counts = per_annotator.setdefault(
                 str(who), Counter(annotations=0, skipped=0)
@@ -91,51 +80,3 @@ def format_status(status: dict) -> str:
     if "agreement" in status:
         lines.extend(format_agreement(status["agreement"]))
     return "\n".join(lines)
-
-
-def cleanup(results) -> None:
-    """Deletes the run's storages and project (tasks and annotations go
-    with it), then records that the run has no project any more. A
-    project the run did not create stays (existing_project.py): only the
-    tasks the run added are deleted."""
-    from ..client.errors import LabelStudioNotFoundError
-    from .cloud_storages import delete_storages
-
-    origin = getattr(results, "origin", CREATED)
-
-    def delete(client, project_id):
-        for storage_id in results.storage_ids:
-            try:
-                client.delete_storage(storage_id)
-            except LabelStudioNotFoundError:
-                pass  # already gone with the project
-        delete_storages(client, getattr(results, "cloud_storages", []))
-        if origin == CREATED:
-            client.delete_project(project_id)
-        elif origin == EXISTING:
-            delete_run_tasks(client, project_id, results.task_map)
-
-    if results.project_id is None:
-        logger.info("Annotation run '%s' was already cleaned up", results.key)
-        return
-
-    try:
-        call(results, delete)
-    except LabelStudioNotFoundError:
-        raise project_gone(results) from None
-
-    logger.info(
-        "%s Label Studio project %s of annotation run '%s'",
-        {CREATED: "Deleted", EXISTING: "Deleted the run's tasks of"}.get(
-            origin, "Detached from"
-        ),
-        results.project_id,
-        results.key,
-    )
-    results.project_id = None
-    results.storage_ids = []
-    results.cloud_storages = []
-    if results.key is not None and results.key in (
-        results.samples._root_dataset.list_annotation_runs()
-    ):
-        results.save()

@@ -25,9 +25,8 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
+import fiftyone.core.labels as fol
 import numpy as np
-
-from .fiftyone_internals import load_call_argument
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +63,6 @@ class UnknownClasses:
         self.types[field_name] = return_type
         counts = self.classes.setdefault(field_name, Counter())
         counts.update(str(v) for v in values)
-
-
-def caller_unexpected():
-    """The ``unexpected=`` of the FiftyOne ``load_annotations`` call that
-    is downloading, or None when it cannot be read (None means "keep":
-    nothing is lost)."""
-    return load_call_argument("unexpected")
 
 
 def decide(unexpected, field_name: str, return_type: str, found) -> str:
@@ -167,8 +159,6 @@ def paint_segmentations(per_sample: dict, field_annos: dict, targets: dict):
     """Paints kept unknown-class segmentations (0/255 masks, ``label`` =
     class) into each sample's Segmentation; returns the mask targets it
     had to add (``{value: class}``)."""
-    import fiftyone.core.labels as fol
-
     values = {name: value for value, name in targets.items()}
     added = {}
     out = field_annos.setdefault("segmentation", {})
@@ -199,6 +189,7 @@ def paint_segmentations(per_sample: dict, field_annos: dict, targets: dict):
 
 
 def _resized(painted, shape):
+    # deferred: OpenCV loads only for masks of another size (rare)
     import cv2
 
     return (

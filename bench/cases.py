@@ -121,10 +121,7 @@ def load(
         )
     boxes = _count_boxes(dataset)
     # what the load read (incremental or not: backend/incremental.py)
-    report = (
-        getattr(dataset.load_annotation_results(run), "_load_report", None)
-        or {}
-    )
+    report = dataset.load_annotation_results(run).last_load_report()
     expected = BOXES_PER_SAMPLE * len(dataset)
     return {
         "seconds": timer.sections["load"],
@@ -132,8 +129,8 @@ def load(
         "boxes_after": boxes,
         "boxes_expected": expected,
         "correct": boxes == expected,
-        "incremental": report.get("incremental"),
-        "tasks_read": report.get("tasks_read"),
+        "incremental": report and report.incremental,
+        "tasks_read": report and report.tasks_read,
     }
 
 
