@@ -6,7 +6,7 @@ one person's, or every person's into fields of their own
 from dataclasses import dataclass, field
 
 from ..backend.annotators import load_all_annotators, load_annotator
-from ..backend.bulk_load import load_annotations
+from ..backend.bulk_load import load_with_report
 from ..backend.locks import run_lock
 from . import runs
 from .connection import Credentials
@@ -64,7 +64,7 @@ def _load_fields(dataset, load: Load, report) -> dict:
         # One load of a run at a time (other App users, delegated workers)
         with run_lock(dataset, load.anno_key, "load"):
             with runs.uncached_results(dataset, load.anno_key):
-                results = _load_latest(dataset, load, report)
+                load_report = _load_latest(dataset, load, report)
     else:
         with runs.uncached_results(dataset, load.anno_key):
             load_annotator(
@@ -77,7 +77,8 @@ def _load_fields(dataset, load: Load, report) -> dict:
                 **load.credentials.kwargs(),
             )
             results = runs.cached_results(dataset, load.anno_key)
-    skipped = getattr(results, "_load_report", None) or {}
+            load_report = results.last_load_report()
+    skipped = load_report.as_dict() if load_report is not None else {}
     after = label_counts(dataset, load.dest_field.values())
     return {
         "fields": [
@@ -97,13 +98,13 @@ def _load_latest(dataset, load: Load, report):
     # Loaded (and cached) first so that the download reports progress and
     # uses this execution's credentials; load_annotations() then reuses
     # these results
-    results = dataset.load_annotation_results(
+    dataset.load_annotation_results(
         load.anno_key,
         cache=True,
         progress=report.fiftyone_callback("Downloading"),
         **load.credentials.kwargs(),
     )
-    load_annotations(
+    _, load_report = load_with_report(
         dataset,
         load.anno_key,
         dest_field=load.dest_field or None,
@@ -112,7 +113,7 @@ def _load_latest(dataset, load: Load, report):
         progress=report.fiftyone_callback("Merging"),
         full=load.full,
     )
-    return results
+    return load_report
 
 
 def _load_every_annotator(dataset, load: Load, report) -> dict:
