@@ -190,18 +190,14 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self, url=None, api_key=None, annotator=None, full=None, **kwargs
     ):
         """Takes what ``load_annotation_results(anno_key, **kwargs)`` (and
-        so ``load_annotations``) passes: ``url``, ``api_key``, and
-        ``annotator`` and ``full`` (re-read every task instead of those
-        changed since the last load) for the next download only;
-        ``timeout`` (seconds per request) too."""
-        if full is not None:
-            self._next_full = bool(full)
+        so ``load_annotations``) passes: ``url``, ``api_key`` and
+        ``timeout`` (seconds per request). ``annotator`` and ``full`` are
+        options of one load, read from that call
+        (``load_options.from_load_call``), not kept here."""
         if url is not None:
             self.url = credentials.resolve_url(url, self.name)
         if api_key is not None:
             self._api_key = api_key
-        if annotator is not None:
-            self._next_annotator = annotator
         if "progress" in kwargs:
             self._progress = kwargs.pop("progress")
         if kwargs.get("timeout") is not None:
