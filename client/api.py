@@ -4,9 +4,10 @@ import logging
 from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
-from . import auth, changes, cloud_storage, exports, storage, uploads, views
+from . import auth, changes, cloud_storage, storage, uploads, views
 from .capabilities import ServerCapabilities
-from . import tasks as task_ops
+from .exports import ExportRequests
+from .tasks import TaskRequests
 from .errors import LabelStudioConnectionError, LabelStudioNotFoundError
 from .transport import Transport
 
@@ -24,7 +25,7 @@ def project_url(url: str, project_id: int) -> str:
     return "%s/projects/%d/data" % (url.rstrip("/"), int(project_id))
 
 
-class LabelStudioClient:
+class LabelStudioClient(TaskRequests, ExportRequests):
     """A Label Studio server reached with one API key.
 
     `api_key` is a legacy token or a personal access token. Errors are
@@ -194,34 +195,6 @@ class LabelStudioClient:
             self._transport, project_id, paths, progress=progress
         )
 
-    def import_tasks(
-        self,
-        project_id: int,
-        tasks: Iterable[dict],
-        batch_size: int = constants.IMPORT_BATCH_SIZE,
-        progress: Optional[Callable[[int], None]] = None,
-    ) -> list:
-        """Task ids of the imported tasks, in order; never retried.
-        ``tasks`` may be a generator (consumed one batch at a time, as
-        the requests go)."""
-        return task_ops.import_tasks(
-            self._transport, project_id, tasks, batch_size, progress
-        )
-
-    def export_tasks(
-        self,
-        project_id: int,
-        ids: Optional[Iterable[int]] = None,
-        predictions: bool = True,
-        stream: bool = False,
-    ) -> Iterable[dict]:
-        """Every task with annotations and full prediction objects (only
-        their ids with ``predictions=False``); ``stream=True``: parsed one
-        at a time (see exports.export_tasks)."""
-        return exports.export_tasks(
-            self._transport, project_id, ids, predictions, stream
-        )
-
     def changed_tasks(
         self, project_id: int, since: Optional[str]
     ) -> Iterable[tuple]:
@@ -238,14 +211,6 @@ class LabelStudioClient:
     ) -> Iterable[dict]:
         """Tasks through an export snapshot, parsed one at a time."""
         return changes.snapshot_tasks(self._transport, project_id, since)
-
-    def task_count(self, project_id: int) -> int:
-        return task_ops.task_count(self._transport, project_id)
-
-    def delete_tasks(self, project_id: int, task_ids: Sequence[int]) -> int:
-        return task_ops.delete_tasks(self._transport, project_id, task_ids)
-
-    # -- Data Manager views (tabs) --------------------------------------
 
     def list_views(self, project_id: int) -> list:
         return views.list_views(self._transport, project_id)

@@ -103,40 +103,47 @@ def _predictions_by_task(transport: Transport, project_id: int) -> dict:
     return by_task
 
 
-def export_tasks(
-    transport: Transport,
-    project_id: int,
-    ids: Optional[Iterable[int]] = None,
-    predictions: bool = True,
-    stream: bool = False,
-) -> Iterable[dict]:
-    """All tasks (or those in `ids`), full annotations and predictions.
+class ExportRequests:
+    """The export request of :class:`LabelStudioClient` (a mixin: the
+    method is the request itself, on ``self._transport``)."""
 
-    With ``predictions=False`` the tasks keep the export's prediction ids
-    (one request and the largest part of the answer fewer). ``stream``
-    (only with ``predictions=False``): an iterator that parses the tasks
-    one at a time (all requests are made before it is returned).
-    """
-    if stream and predictions:
-        raise ValueError("stream=True needs predictions=False")
-    ids = None if ids is None else sorted({int(i) for i in ids})
-    if ids == []:
-        return []
-    texts = _export_texts(transport, project_id, ids)
-    what = "export the tasks of project %d" % project_id
-    if stream:
-        return _parse_each(texts, what, transport.url)
-    tasks = list(_parse_each(texts, what, transport.url))
-    if not predictions:
+    _transport: Transport
+
+    def export_tasks(
+        self,
+        project_id: int,
+        ids: Optional[Iterable[int]] = None,
+        predictions: bool = True,
+        stream: bool = False,
+    ) -> Iterable[dict]:
+        """All tasks (or those in `ids`), full annotations and predictions.
+
+        With ``predictions=False`` the tasks keep the export's prediction ids
+        (one request and the largest part of the answer fewer). ``stream``
+        (only with ``predictions=False``): an iterator that parses the tasks
+        one at a time (all requests are made before it is returned).
+        """
+        transport = self._transport
+        if stream and predictions:
+            raise ValueError("stream=True needs predictions=False")
+        ids = None if ids is None else sorted({int(i) for i in ids})
+        if ids == []:
+            return []
+        texts = _export_texts(transport, project_id, ids)
+        what = "export the tasks of project %d" % project_id
+        if stream:
+            return _parse_each(texts, what, transport.url)
+        tasks = list(_parse_each(texts, what, transport.url))
+        if not predictions:
+            return tasks
+        by_task = _predictions_by_task(transport, project_id)
+        for task in tasks:
+            found = {p["id"]: p for p in by_task.get(task["id"], [])}
+            # Keep the export's order; a prediction created between the two
+            # requests is simply not in this export
+            task["predictions"] = [
+                found[p] if not isinstance(p, dict) else p
+                for p in task.get("predictions", [])
+                if isinstance(p, dict) or p in found
+            ]
         return tasks
-    by_task = _predictions_by_task(transport, project_id)
-    for task in tasks:
-        found = {p["id"]: p for p in by_task.get(task["id"], [])}
-        # Keep the export's order; a prediction created between the two
-        # requests is simply not in this export
-        task["predictions"] = [
-            found[p] if not isinstance(p, dict) else p
-            for p in task.get("predictions", [])
-            if isinstance(p, dict) or p in found
-        ]
-    return tasks

@@ -13,7 +13,7 @@ DELETE_BATCH_SIZE = 5000
 FIRST_BATCH_SIZE = 250
 
 
-def task_count(transport: Transport, project_id: int) -> int:
+def _task_count(transport: Transport, project_id: int) -> int:
     project = transport.json(
         "GET",
         "api/projects/%d/" % project_id,
@@ -24,72 +24,88 @@ def task_count(transport: Transport, project_id: int) -> int:
 
 def _count_or_none(transport: Transport, project_id: int) -> Optional[int]:
     try:
-        return task_count(transport, project_id)
+        return _task_count(transport, project_id)
     except errors.LabelStudioError:
         return None
 
 
-def import_tasks(
-    transport: Transport,
-    project_id: int,
-    tasks: Iterable[dict],
-    batch_size: int = constants.IMPORT_BATCH_SIZE,
-    progress: Optional[Callable[[int], None]] = None,
-) -> list:
-    """Imports task JSON in batches; returns the new task ids in order.
+class TaskRequests:
+    """The task requests of :class:`LabelStudioClient` (a mixin: its
+    methods are the requests themselves, on ``self._transport``)."""
 
-    ``tasks`` is consumed one batch at a time, as the requests go: the
-    first batch is small (FIRST_BATCH_SIZE) so that the first request
-    starts early, later ones grow 4x up to ``batch_size``. Building the
-    tasks ahead of the requests is the caller's business (the backend's
-    ``task_feed``); this only posts what it is given.
+    _transport: Transport
 
-    Never retried: Label Studio on SQLite can answer 500 after it has
-    committed the tasks, so a retry would duplicate them. On a failure,
-    raises LabelStudioImportError with the ids imported so far and the
-    number of tasks the project holds now, for the caller to roll back.
-    """
-    if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
-    what = "import tasks into project %d" % project_id
-    task_ids = []
-    remaining = iter(tasks)
-    for size in _batch_sizes(batch_size):
-        batch = list(islice(remaining, size))
-        if not batch:
-            break
-        failure = None
-        try:
-            answer = transport.json(
-                "POST",
-                "api/projects/%d/import" % project_id,
-                what,
-                params={"return_task_ids": "true"},
-                json=batch,
-                retries=0,
-            )
-            new_ids = answer.get("task_ids") or []
-            if len(new_ids) != len(batch):
-                failure = errors.LabelStudioRequestError(
-                    "Label Studio created %d tasks for %d sent"
-                    % (len(new_ids), len(batch)),
-                    url=transport.url,
+    def task_count(self, project_id: int) -> int:
+        """How many tasks the project holds."""
+        return _task_count(self._transport, project_id)
+
+    def import_tasks(
+        self,
+        project_id: int,
+        tasks: Iterable[dict],
+        batch_size: int = constants.IMPORT_BATCH_SIZE,
+        progress: Optional[Callable[[int], None]] = None,
+    ) -> list:
+        """Imports task JSON in batches; returns the new task ids in order.
+
+        ``tasks`` is consumed one batch at a time, as the requests go: the
+        first batch is small (FIRST_BATCH_SIZE) so that the first request
+        starts early, later ones grow 4x up to ``batch_size``. Building the
+        tasks ahead of the requests is the caller's business (the backend's
+        ``task_feed``); this only posts what it is given.
+
+        Never retried: Label Studio on SQLite can answer 500 after it has
+        committed the tasks, so a retry would duplicate them. On a failure,
+        raises LabelStudioImportError with the ids imported so far and the
+        number of tasks the project holds now, for the caller to roll back.
+        """
+        transport = self._transport
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        what = "import tasks into project %d" % project_id
+        task_ids = []
+        remaining = iter(tasks)
+        for size in _batch_sizes(batch_size):
+            batch = list(islice(remaining, size))
+            if not batch:
+                break
+            failure = None
+            try:
+                answer = transport.json(
+                    "POST",
+                    "api/projects/%d/import" % project_id,
+                    what,
+                    params={"return_task_ids": "true"},
+                    json=batch,
+                    retries=0,
                 )
-        except errors.LabelStudioError as exc:
-            failure = exc
-        if failure is not None:
-            raise _import_failure(
-                transport,
-                project_id,
-                failure,
-                task_ids,
-                len(task_ids),
-                len(batch),
-            )
-        task_ids.extend(new_ids)
-        if progress is not None:
-            progress(len(task_ids))
-    return task_ids
+                new_ids = answer.get("task_ids") or []
+                if len(new_ids) != len(batch):
+                    failure = errors.LabelStudioRequestError(
+                        "Label Studio created %d tasks for %d sent"
+                        % (len(new_ids), len(batch)),
+                        url=transport.url,
+                    )
+            except errors.LabelStudioError as exc:
+                failure = exc
+            if failure is not None:
+                raise _import_failure(
+                    transport,
+                    project_id,
+                    failure,
+                    task_ids,
+                    len(task_ids),
+                    len(batch),
+                )
+            task_ids.extend(new_ids)
+            if progress is not None:
+                progress(len(task_ids))
+        return task_ids
+
+    def delete_tasks(self, project_id: int, task_ids: Sequence[int]) -> int:
+        """Deletes tasks in bulk (Data Manager action); returns how
+        many."""
+        return _delete_tasks(self._transport, project_id, task_ids)
 
 
 def _batch_sizes(batch_size: int):
@@ -132,7 +148,7 @@ def _import_failure(
     )
 
 
-def delete_tasks(
+def _delete_tasks(
     transport: Transport, project_id: int, task_ids: Sequence[int]
 ) -> int:
     """Deletes tasks in bulk (Data Manager action); returns how many."""

@@ -9,6 +9,7 @@ result dict; immediate runs deliver it with a ``show_output`` message,
 which :class:`PythonCallable` hands back to Python callers.
 """
 
+import functools
 import logging
 import queue
 import threading
@@ -67,13 +68,17 @@ class ProgressReporter:
         return _report
 
 
-def run_work(ctx, work, outputs_fn, reload_dataset=False):
-    """Runs ``work(report) -> dict``; returns the dict or a generator.
+def run_work(ctx, action, request, outputs_fn, reload_dataset=False):
+    """Runs the service call ``action(dataset, request, report, delegated)
+    -> dict``; returns the dict or a generator.
 
     ``outputs_fn(result) -> types.Property`` describes the result for the
     App (a generator cannot use ``resolve_output``). ``reload_dataset``
     refreshes the App after an immediate run.
     """
+    work = functools.partial(
+        action, ctx.dataset, request, delegated=bool(ctx.delegated)
+    )
     if ctx.delegated:
         report = ProgressReporter(
             lambda p, label: ctx.set_progress(progress=p, label=label)

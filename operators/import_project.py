@@ -60,10 +60,9 @@ class ImportProject(execution.PythonCallable, foo.Operator):
     def execute(self, ctx):
         imp = forms.resolved(ctx, build_import, "The import")
 
-        def work(report):
-            return run_import(ctx.dataset, imp, report, ctx.delegated)
-
-        return execution.run_work(ctx, work, _outputs, reload_dataset=True)
+        return execution.run_work(
+            ctx, run_import, imp, _outputs, reload_dataset=True
+        )
 
     def resolve_output(self, ctx):
         return execution.run_output(ctx, _outputs, "Nothing was imported")

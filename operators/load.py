@@ -62,10 +62,9 @@ class LoadAnnotations(execution.PythonCallable, foo.Operator):
     def execute(self, ctx):
         load = forms.resolved(ctx, build_load, "The load request")
 
-        def work(report):
-            return _load(ctx.dataset, load, report, ctx.delegated)
-
-        return execution.run_work(ctx, work, _outputs, reload_dataset=True)
+        return execution.run_work(
+            ctx, _load, load, _outputs, reload_dataset=True
+        )
 
     def resolve_output(self, ctx):
         return execution.run_output(ctx, _outputs, "Nothing was loaded")

@@ -68,10 +68,7 @@ class RequestAnnotations(execution.PythonCallable, foo.Operator):
         req = forms.resolved(ctx, build_request, "The request")
         req.cloud_credentials = cloud_form.cloud_credentials(ctx)
 
-        def work(report):
-            return send(ctx.dataset, req, report, ctx.delegated)
-
-        return execution.run_work(ctx, work, _outputs)
+        return execution.run_work(ctx, send, req, _outputs)
 
     def resolve_output(self, ctx):
         return execution.run_output(
