@@ -6,6 +6,7 @@ Both the existing labels (``image_tasks``) and a model's predictions
 cheap views where the converters only read.
 """
 
+from ..converters.classes import LABEL_TYPES_WITH_CLASSES
 from .errors import LabelStudioBackendError
 from .raw_labels import raw_values
 
@@ -13,18 +14,10 @@ from .raw_labels import raw_values
 # import batch, so little is read before the first request)
 READ_CHUNK = 250
 READ_CHUNK_MAX = 5000
-# Read through raw_labels' views (the converters of these types only read)
-_VIEW_TYPES = (
-    "classification",
-    "classifications",
-    "detection",
-    "detections",
-    "polyline",
-    "polylines",
-    "polygon",
-    "polygons",
-    "keypoint",
-    "keypoints",
+# Read through raw_labels' views (the converters of these types only read;
+# instance masks may need their mask files read into the labels)
+_VIEW_TYPES = tuple(
+    t for t in LABEL_TYPES_WITH_CLASSES if t not in ("instance", "instances")
 )
 
 
