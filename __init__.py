@@ -105,5 +105,28 @@ if __name__ == _STABLE_NAME:
 
         return _import(samples, project_id, **kwargs)
 
+    def sync(samples, anno_key, every=10.0, until=None, **kwargs):
+        """Loads what annotators submit while they work, every ``every``
+        seconds, until the run is complete, ``until`` passes or
+        :func:`stop_sync` is called (see backend.sync)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
+        from .backend.sync import sync as _sync
+
+        return _sync(samples, anno_key, every=every, until=until, **kwargs)
+
+    def stop_sync(samples, anno_key):
+        """Asks the run's live sync to stop (see backend.sync)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
+        from .backend.sync import stop_sync as _stop
+
+        return _stop(samples, anno_key)
+
+    def sync_status(samples, anno_key):
+        """The run's live-sync state, or None (see backend.sync)."""
+        # deferred: FiftyOne loads on first use (the package is cheap)
+        from .backend.sync import sync_status as _status
+
+        return _status(samples, anno_key)
+
 else:
     register = _stable_package().register

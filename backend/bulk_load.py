@@ -18,6 +18,7 @@ import eta.core.utils as etau
 from . import bulk_merge, download
 from .fiftyone_internals import fast_paths_ok, internal
 from .load_options import LoadOptions, LoadReport
+from .locks import process_lock
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,31 @@ def load_with_report(
     """:func:`load_annotations`, returning ``(what it returns, the load's
     report)``. ``only_annotated``: per-annotator fields (annotators.py),
     samples the annotator did not annotate get nothing."""
+    # a live sync in another thread of this process shares the dataset
+    # object and its run documents: one load of the run at a time
+    with process_lock(samples._root_dataset, anno_key):
+        return _load(
+            samples,
+            anno_key,
+            dest_field,
+            unexpected,
+            cleanup,
+            progress,
+            only_annotated,
+            **kwargs,
+        )
+
+
+def _load(
+    samples,
+    anno_key,
+    dest_field,
+    unexpected,
+    cleanup,
+    progress,
+    only_annotated,
+    **kwargs,
+):
     if only_annotated:
         # FiftyOne's path reads it from its load_annotations call
         kwargs["only_annotated"] = True

@@ -26,6 +26,7 @@ from .connection import connect
 from .errors import LabelStudioBackendError
 from .load_options import from_load_call
 from .project import describe_project
+from .results_store import save_run_results as save_results
 from .run_results import LabelStudioAnnotationResults
 from .schema import LABEL_TYPES_WITH_CLASSES
 from .upload import prepare, upload
@@ -314,8 +315,10 @@ class LabelStudioBackend(foua.AnnotationBackend):
         # back and the new load position recorded, both only on success
         if isinstance(run_results, LabelStudioAnnotationResults):
             run_results.commit_load()
-        super().save_run_results(
-            samples, key, run_results, overwrite=overwrite, cache=cache
+        # FiftyOne's save deletes the old results before writing the new:
+        # a process killed in between would leave the run unloadable
+        save_results(
+            cls, samples, key, run_results, overwrite=overwrite, cache=cache
         )
 
     def rename(self, samples, key, new_key):

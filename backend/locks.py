@@ -101,3 +101,22 @@ def run_lock(dataset, anno_key: str, what: str = "load", wait=None):
     finally:
         stop.set()
         collection.delete_one({"_id": lock_id, "owner": owner})
+
+
+_PROCESS_LOCKS: dict = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+def process_lock(dataset, anno_key: str) -> threading.RLock:
+    """The run's lock among the threads of this process (reentrant).
+
+    Threads of one process share one dataset object: its run documents
+    (whose results file handle FiftyOne reads and replaces unguarded) and
+    its results cache. A live sync in a thread and a load in another would
+    read a results file the other is replacing. Take it after
+    :func:`run_lock`, never before (a holder of this lock may not wait for
+    the run lock).
+    """
+    lock_id = _lock_id(dataset, anno_key)
+    with _PROCESS_LOCKS_GUARD:
+        return _PROCESS_LOCKS.setdefault(lock_id, threading.RLock())

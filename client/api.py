@@ -4,7 +4,8 @@ import logging
 from typing import Callable, Iterable, Optional, Sequence
 
 from .. import constants
-from . import auth, changes, cloud_storage, storage, uploads, views
+from . import auth, changes, cloud_storage, progress, storage, uploads
+from . import views
 from .capabilities import ServerCapabilities
 from .exports import ExportRequests
 from .tasks import TaskRequests
@@ -211,6 +212,13 @@ class LabelStudioClient(TaskRequests, ExportRequests):
     ) -> Iterable[dict]:
         """Tasks through an export snapshot, parsed one at a time."""
         return changes.snapshot_tasks(self._transport, project_id, since)
+
+    def unfinished_tasks(self, project_id: int) -> list:
+        """Ids of tasks with no submitted or skipped annotation."""
+        return list(progress.unfinished_tasks(self._transport, project_id))
+
+    def unfinished_count(self, project_id: int) -> int:
+        return progress.unfinished_count(self._transport, project_id)
 
     def list_views(self, project_id: int) -> list:
         return views.list_views(self._transport, project_id)

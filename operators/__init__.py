@@ -10,6 +10,7 @@ from .manage import (
     RenameAnnotationRun,
 )
 from .request import RequestAnnotations
+from .sync import SyncAnnotations
 
 OPERATORS = [
     RequestAnnotations,
@@ -20,4 +21,5 @@ OPERATORS = [
     DeleteAnnotationRun,
     OpenInLabelStudio,
     ImportProject,
+    SyncAnnotations,
 ]

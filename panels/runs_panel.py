@@ -12,6 +12,8 @@ import fiftyone.operators.types as types
 
 from .. import constants
 from ..service import connection, runs
+from ..service import sync as live_sync
+from . import sync_rows
 from .run_rows import (
     COLUMNS,
     NOT_CHECKED,
@@ -31,6 +33,7 @@ ROW_ACTIONS = [
     ("load_run", "Load annotations", "download"),
     ("open_run", "Open in Label Studio", "open_in_new"),
     ("status_run", "Status", "query_stats"),
+    ("sync_run", "Live sync", "sync"),
     ("view_run", "View samples", "filter_list"),
     ("rename_run", "Rename", "edit"),
     ("delete_run", "Delete", "delete"),
@@ -88,6 +91,25 @@ class LabelStudioRunsPanel(foo.Panel):
 
     def load_run(self, ctx):
         self._prompt_for_row(ctx, "load_annotations")
+
+    def sync_run(self, ctx):
+        self._prompt_for_row(ctx, "sync_annotations")
+
+    def stop_sync(self, ctx):
+        """Asks the row's live sync to stop (it ends within a second, or
+        after its current load)."""
+        syncs = ctx.panel.get_state("syncs") or []
+        row = ctx.params.get("row")
+        if not isinstance(row, int) or not 0 <= row < len(syncs):
+            return
+        key = syncs[row].get("anno_key")
+        if live_sync.stop(ctx.dataset, key):
+            ctx.ops.notify("Stopping the live sync of '%s'" % key)
+        else:
+            ctx.ops.notify(
+                "No live sync of '%s' is running" % key, variant="warning"
+            )
+        self._refresh(ctx)
 
     def open_run(self, ctx):
         self._prompt_for_row(ctx, "open_in_labelstudio")
@@ -185,6 +207,11 @@ class LabelStudioRunsPanel(foo.Panel):
             ctx.panel.state.status = None  # its run is gone
 
         ctx.panel.state.runs = rows
+        ctx.panel.state.syncs = (
+            live_sync.rows(dataset, {r["key"] for r in rows})
+            if dataset is not None
+            else []
+        )
         ctx.panel.state.num_runs = len(rows)
         ctx.panel.state.dataset_name = dataset.name if dataset else ""
         ctx.panel.state.server_ok = server is not None
@@ -277,6 +304,9 @@ class LabelStudioRunsPanel(foo.Panel):
             if status:
                 render_status(panel, status)
             panel.list("runs", types.Object(), view=table, label="Runs")
+            sync_rows.render(
+                panel, state.get_state("syncs") or [], self.stop_sync
+            )
         return types.Property(
             panel, view=types.GridView(orientation="vertical", gap=2)
         )

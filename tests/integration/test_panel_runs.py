@@ -136,6 +136,7 @@ def test_runs_are_listed_with_actions_and_links(
         "load_run",
         "open_run",
         "status_run",
+        "sync_run",
         "view_run",
         "rename_run",
         "delete_run",
@@ -171,6 +172,7 @@ def test_row_actions_prompt_operators_for_that_run(
     for method, op_name in [
         ("load_run", "load_annotations"),
         ("open_run", "open_in_labelstudio"),
+        ("sync_run", "sync_annotations"),
         ("rename_run", "rename_annotation_run"),
         ("delete_run", "delete_annotation_run"),
     ]:

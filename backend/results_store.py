@@ -1,0 +1,55 @@
+"""Saving a run's results so that a kill at any moment leaves it loadable.
+
+FiftyOne's ``BaseRun.save_run_results`` deletes the run's old results file
+(GridFS) first, then writes the new one, then saves the run document. A
+process killed between the delete and the save (a live sync saves the run
+every round, so a killed sync hits this) leaves the run document pointing
+at a deleted file, and every later ``load_annotation_results`` of the run
+fails with a bare ``AttributeError`` from mongoengine's GridFS proxy.
+
+Here the order is: write the new file, point the run document at it, then
+delete the old file. A kill before the run document is saved leaves the
+old results (and an unreferenced new file); a kill after leaves the new
+ones. Same arguments and effects as FiftyOne's function otherwise.
+"""
+
+from bson import json_util
+
+
+def save_run_results(
+    method_cls, samples, key, run_results, overwrite=True, cache=True
+) -> None:
+    """``method_cls.save_run_results`` (FiftyOne's), kill-safe."""
+    if key is None:
+        return
+
+    dataset = samples._root_dataset
+    run_doc = method_cls._get_run_doc(samples, key)
+    proxy = run_doc.results
+    old_id = proxy.grid_id if proxy else None
+    if old_id is not None and not overwrite:
+        raise ValueError(
+            "%s with key '%s' already has results"
+            % (method_cls._run_str().capitalize(), key)
+        )
+
+    if run_results is None:
+        run_doc.results = None
+        run_doc.results_meta = {}
+    else:
+        data = json_util.dumps(run_results.serialize()).encode()
+        new_id = proxy.fs.put(data, content_type="application/json")
+        # the proxy now names the new file; the old one stays until the
+        # run document no longer points at it
+        proxy.grid_id = new_id
+        proxy.gridout = None
+        proxy._mark_as_changed()
+        run_doc.results_meta = dict(run_results.get_meta() or {})
+
+    if cache:
+        results_cache = getattr(dataset, method_cls._results_cache_field())
+        results_cache[key] = run_results
+
+    run_doc.save()
+    if old_id is not None:
+        proxy.fs.delete(old_id)
