@@ -9,6 +9,7 @@ Scalars, video frame fields, clips and frames views and the interactive
 ``unexpected="prompt"`` go through FiftyOne's own functions.
 """
 
+import functools
 import logging
 from collections import defaultdict
 from typing import Optional, Tuple
@@ -50,6 +51,20 @@ def load_annotations(
     return returned
 
 
+def _one_load_per_run(load):
+    """Holds the run's :func:`~.locks.process_lock` around ``load``: a
+    live sync in another thread of this process shares the dataset object
+    and its run documents, so one load of the run at a time."""
+
+    @functools.wraps(load)
+    def locked(samples, anno_key, *args, **kwargs):
+        with process_lock(samples._root_dataset, anno_key):
+            return load(samples, anno_key, *args, **kwargs)
+
+    return locked
+
+
+@_one_load_per_run
 def load_with_report(
     samples,
     anno_key: str,
@@ -63,31 +78,6 @@ def load_with_report(
     """:func:`load_annotations`, returning ``(what it returns, the load's
     report)``. ``only_annotated``: per-annotator fields (annotators.py),
     samples the annotator did not annotate get nothing."""
-    # a live sync in another thread of this process shares the dataset
-    # object and its run documents: one load of the run at a time
-    with process_lock(samples._root_dataset, anno_key):
-        return _load(
-            samples,
-            anno_key,
-            dest_field,
-            unexpected,
-            cleanup,
-            progress,
-            only_annotated,
-            **kwargs,
-        )
-
-
-def _load(
-    samples,
-    anno_key,
-    dest_field,
-    unexpected,
-    cleanup,
-    progress,
-    only_annotated,
-    **kwargs,
-):
     if only_annotated:
         # FiftyOne's path reads it from its load_annotations call
         kwargs["only_annotated"] = True

@@ -46,12 +46,27 @@ def changed_tasks(
     """``(task id, updated_at)`` of the project's tasks whose
     ``updated_at`` is at or after ``since`` (an ISO timestamp exactly as
     Label Studio writes it, ``...T..:..:..ssssssZ``; None: every task)."""
-    what = "list the changed tasks of project %d" % project_id
+    tasks = listed_tasks(
+        transport,
+        project_id,
+        _since_query(since),
+        "list the changed tasks of project %d" % project_id,
+        CHANGED_PAGE_SIZE,
+    )
+    for task in tasks:
+        yield task["id"], task["updated_at"]
+
+
+def listed_tasks(
+    transport: Transport, project_id: int, query: dict, what: str, page_size
+) -> Iterator[dict]:
+    """The project's tasks that match a Data Manager ``query``, ids and
+    timestamps only (``fields=task_only``), ``page_size`` a request."""
     params = {
         "project": project_id,
         "fields": "task_only",
-        "page_size": CHANGED_PAGE_SIZE,
-        "query": json.dumps(_since_query(since)),
+        "page_size": page_size,
+        "query": json.dumps(query),
     }
     page, seen = 1, 0
     while True:
@@ -59,8 +74,7 @@ def changed_tasks(
             "GET", "api/tasks/", what, params={**params, "page": page}
         )
         tasks = body.get("tasks", [])
-        for task in tasks:
-            yield task["id"], task["updated_at"]
+        yield from tasks
         seen += len(tasks)
         if not tasks or seen >= int(body.get("total", 0)):
             return

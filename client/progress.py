@@ -9,6 +9,7 @@ listing returns only the unfinished tasks, ids only.
 import json
 from typing import Iterator
 
+from .changes import listed_tasks
 from .transport import Transport
 
 # Ids per page (fields=task_only)
@@ -49,22 +50,12 @@ def unfinished_count(transport: Transport, project_id: int) -> int:
 def unfinished_tasks(transport: Transport, project_id: int) -> Iterator[int]:
     """Ids of the project's tasks without any annotation (submitted or
     skipped)."""
-    what = "list the unfinished tasks of project %d" % project_id
-    params = {
-        "project": project_id,
-        "fields": "task_only",
-        "page_size": PAGE_SIZE,
-        "query": json.dumps(_UNFINISHED),
-    }
-    page, seen = 1, 0
-    while True:
-        body = transport.json(
-            "GET", "api/tasks/", what, params={**params, "page": page}
-        )
-        tasks = body.get("tasks", [])
-        for task in tasks:
-            yield task["id"]
-        seen += len(tasks)
-        if not tasks or seen >= int(body.get("total", 0)):
-            return
-        page += 1
+    tasks = listed_tasks(
+        transport,
+        project_id,
+        _UNFINISHED,
+        "list the unfinished tasks of project %d" % project_id,
+        PAGE_SIZE,
+    )
+    for task in tasks:
+        yield task["id"]

@@ -8,6 +8,7 @@ results, submit them as an annotation.
 import copy
 import math
 
+import fiftyone as fo
 import numpy as np
 import pytest
 
@@ -121,6 +122,26 @@ def project_ids(ls_client) -> set:
 
 def annotate_run(dataset, key, ls_server, **kwargs):
     return dataset.annotate(key, backend=BACKEND, **creds(ls_server), **kwargs)
+
+
+def boxes_run(dataset, sample_images, ls_server, ls_client, key, n=4):
+    """A run of ``n`` images with one "cat" box each in ``gt``; returns
+    ``(samples, results, {sample id: task})``."""
+    samples = add_images(dataset, sample_images, n)
+    for i, sample in enumerate(samples):
+        sample["gt"] = fo.Detections(
+            detections=[
+                fo.Detection(
+                    label="cat", bounding_box=[0.1 * i, 0.1, 0.2, 0.2]
+                )
+            ]
+        )
+        sample.save()
+    results = annotate_run(
+        dataset, key, ls_server, label_field="gt", classes=["cat", "dog"]
+    )
+    tasks = tasks_by_sample(ls_client, results.project_id)
+    return samples, results, tasks
 
 
 def load_twice(load_with, dataset, key, fields, **kwargs):

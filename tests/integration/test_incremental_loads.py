@@ -9,19 +9,16 @@ incremental load the dataset must equal what a full re-read gives.
 import datetime as dt
 import time
 
-import fiftyone as fo
 import pytest
 
 from test_backend_common import (
-    add_images,
-    annotate_run,
     annotate_task,
+    boxes_run,
     by_id,
     close,
     creds,
     prediction_results,
     snapshot,
-    tasks_by_sample,
     load_with,
 )
 
@@ -40,21 +37,7 @@ def _report(dataset):
 
 
 def _setup(dataset, sample_images, ls_server, ls_client, n=4):
-    samples = add_images(dataset, sample_images, n)
-    for i, sample in enumerate(samples):
-        sample["gt"] = fo.Detections(
-            detections=[
-                fo.Detection(
-                    label="cat", bounding_box=[0.1 * i, 0.1, 0.2, 0.2]
-                )
-            ]
-        )
-        sample.save()
-    results = annotate_run(
-        dataset, KEY, ls_server, label_field="gt", classes=["cat", "dog"]
-    )
-    tasks = tasks_by_sample(ls_client, results.project_id)
-    return samples, results, tasks
+    return boxes_run(dataset, sample_images, ls_server, ls_client, KEY, n)
 
 
 def _relabel(ls_client, task, label, user_id=None):

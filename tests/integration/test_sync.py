@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 
-import fiftyone as fo
 import pytest
 
 import fiftyone_labelstudio as fols
@@ -20,13 +19,11 @@ from fiftyone_labelstudio.backend import sync_state
 from fiftyone_labelstudio.backend.locks import COLLECTION as LOCKS
 
 from test_backend_common import (
-    add_images,
-    annotate_run,
     annotate_task,
+    boxes_run,
     creds,
     prediction_results,
     snapshot,
-    tasks_by_sample,
 )
 from test_operators_support import run
 
@@ -34,20 +31,9 @@ KEY = "live"
 
 
 def _setup(dataset, sample_images, ls_server, ls_client, n=4):
-    samples = add_images(dataset, sample_images, n)
-    for i, sample in enumerate(samples):
-        sample["gt"] = fo.Detections(
-            detections=[
-                fo.Detection(
-                    label="cat", bounding_box=[0.1 * i, 0.1, 0.2, 0.2]
-                )
-            ]
-        )
-        sample.save()
-    results = annotate_run(
-        dataset, KEY, ls_server, label_field="gt", classes=["cat", "dog"]
+    samples, _, tasks = boxes_run(
+        dataset, sample_images, ls_server, ls_client, KEY, n
     )
-    tasks = tasks_by_sample(ls_client, results.project_id)
     return samples, tasks
 
 
