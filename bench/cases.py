@@ -101,6 +101,8 @@ def load(
     (``full``: a full re-read even when the run has a load position)."""
     fo = _fo()
     url, token = harness.server()
+    # where the child's RSS peaks (bench/results: rss_peak_stack)
+    tracer = harness.RssTracer().__enter__()
     dataset = fo.load_dataset(run)
     load_fn = dataset.load_annotations
     if backend == "ours":
@@ -126,6 +128,7 @@ def load(
         or {}
     )
     expected = BOXES_PER_SAMPLE * len(dataset)
+    tracer.__exit__()
     return {
         "seconds": timer.sections["load"],
         "rss_before_mb": round(rss_before, 1),
@@ -134,6 +137,7 @@ def load(
         "correct": boxes == expected,
         "incremental": report.get("incremental"),
         "tasks_read": report.get("tasks_read"),
+        **tracer.result(),
     }
 
 
@@ -153,8 +157,12 @@ def floor_load(run: str, project_id: int) -> dict:
 
     fo = _fo()
     dataset = fo.load_dataset(run)
+    task_ids = None
+    if len(dataset) > floors.SINGLE_EXPORT_MAX_TASKS:
+        # the paged floor: the run's task ids, as the client has them
+        task_ids = sorted(dataset.load_annotation_results(run).task_map)
     rss_before = current_rss_mb()
-    result = floors.load_floor(dataset, project_id, LABEL_FIELD)
+    result = floors.load_floor(dataset, project_id, LABEL_FIELD, task_ids)
     result["rss_before_mb"] = round(rss_before, 1)
     return result
 
