@@ -150,6 +150,12 @@ def _scaling_rows(records, args):
             "annotate_peak_rss_mb": _max(a, "peak_rss_mb"),
             "load_peak_rss_mb": _max(l, "peak_rss_mb"),
             "load_correct": all(r.get("correct") for r in l) if l else None,
+            "floor_load_paged": any(
+                r.get("paged") for r in results[("floor", "load")]
+            ),
+            "floor_load_requests": _max(
+                results[("floor", "load")], "export_requests"
+            ),
         }
         fo_l = results[("ours_fo", "load")]
         inc = results[("ours", "load_incremental")]
@@ -564,7 +570,20 @@ def markdown(data: dict) -> str:
             "(including FiftyOne's own ~270 MB after import).",
             "",
         ]
-    large = [r for r in s["scaling"] if r.get("fo_load_s") is not None]
+        for r in s["scaling"]:
+            if r.get("floor_load_paged"):
+                lines += [
+                    "Load floor at N=%d: paged, %s sync-export requests of "
+                    "500 task ids (one request of the whole project runs "
+                    "far past Label Studio's request timeouts)."
+                    % (r["n"], _f(r.get("floor_load_requests"), "%d")),
+                    "",
+                ]
+    large = [
+        r
+        for r in s["scaling"]
+        if r.get("fo_load_s") is not None or r.get("incremental_s")
+    ]
     if large:
         lines += [
             "## Loads of large projects (ours and through "
