@@ -411,7 +411,8 @@ def markdown(data: dict) -> str:
             "/".join("%.1f" % v for v in load_start) or "?",
             "/".join("%.1f" % v for v in load_end) or "?",
             meta.get("total_seconds", "?"),
-        ),
+        )
+        + (" Combined: %s." % meta["note"] if meta.get("note") else ""),
         "",
     ]
     if s["annotate"]:
