@@ -60,7 +60,17 @@ def base_dataset_name(n: int) -> str:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (Linux: ru_maxrss KB)."""
+    """This process's peak resident memory so far: ``VmHWM``, the high
+    water mark of its own address space. Not ``ru_maxrss``: Linux keeps the
+    parent's high water mark across fork + exec, so every child of an
+    orchestrator that once held 2 GB (seeding 100k tasks) reported 2 GB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -122,6 +132,11 @@ def maybe_profile(path: str | None):
 def emit(result: dict) -> None:
     """Hands a child's result to the orchestrator (one marked line)."""
     result.setdefault("peak_rss_mb", round(peak_rss_mb(), 1))
+    # what earlier runs reported (see peak_rss_mb)
+    result.setdefault(
+        "ru_maxrss_mb",
+        round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+    )
     sys.stdout.write(RESULT_MARKER + json.dumps(result) + "\n")
     sys.stdout.flush()
 
