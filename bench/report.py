@@ -567,8 +567,9 @@ def markdown(data: dict) -> str:
         lines += [
             "",
             "Growth exponent = log(t2/t1) / log(N2/N1) against the previous "
-            "N (1.0 = linear). Peak RSS is the child process's ru_maxrss "
-            "(including FiftyOne's own ~270 MB after import).",
+            "N (1.0 = linear). Peak RSS is the child process's own high "
+            "water mark (VmHWM; including FiftyOne's own ~270 MB after "
+            "import).",
             "",
         ]
         for r in s["scaling"]:
