@@ -101,6 +101,8 @@ def load(
     (``full``: a full re-read even when the run has a load position)."""
     fo = _fo()
     url, token = harness.server()
+    # where the child's RSS peaks (bench/results: rss_peak_stack)
+    tracer = harness.RssTracer().__enter__()
     dataset = fo.load_dataset(run)
     load_fn = dataset.load_annotations
     if backend == "ours":
@@ -123,6 +125,7 @@ def load(
     # what the load read (incremental or not: backend/incremental.py)
     report = dataset.load_annotation_results(run).last_load_report()
     expected = BOXES_PER_SAMPLE * len(dataset)
+    tracer.__exit__()
     return {
         "seconds": timer.sections["load"],
         "rss_before_mb": round(rss_before, 1),
@@ -131,6 +134,7 @@ def load(
         "correct": boxes == expected,
         "incremental": report and report.incremental,
         "tasks_read": report and report.tasks_read,
+        **tracer.result(),
     }
 
 
@@ -150,8 +154,12 @@ def floor_load(run: str, project_id: int) -> dict:
 
     fo = _fo()
     dataset = fo.load_dataset(run)
+    task_ids = None
+    if len(dataset) > floors.SINGLE_EXPORT_MAX_TASKS:
+        # the paged floor: the run's task ids, as the client has them
+        task_ids = sorted(dataset.load_annotation_results(run).task_map)
     rss_before = current_rss_mb()
-    result = floors.load_floor(dataset, project_id, LABEL_FIELD)
+    result = floors.load_floor(dataset, project_id, LABEL_FIELD, task_ids)
     result["rss_before_mb"] = round(rss_before, 1)
     return result
 

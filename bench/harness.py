@@ -60,7 +60,17 @@ def base_dataset_name(n: int) -> str:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (Linux: ru_maxrss KB)."""
+    """This process's peak resident memory so far: ``VmHWM``, the high
+    water mark of its own address space. Not ``ru_maxrss``: Linux keeps the
+    parent's high water mark across fork + exec, so every child of an
+    orchestrator that once held 2 GB (seeding 100k tasks) reported 2 GB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -122,6 +132,11 @@ def maybe_profile(path: str | None):
 def emit(result: dict) -> None:
     """Hands a child's result to the orchestrator (one marked line)."""
     result.setdefault("peak_rss_mb", round(peak_rss_mb(), 1))
+    # what earlier runs reported (see peak_rss_mb)
+    result.setdefault(
+        "ru_maxrss_mb",
+        round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+    )
     sys.stdout.write(RESULT_MARKER + json.dumps(result) + "\n")
     sys.stdout.flush()
 
@@ -131,3 +146,66 @@ def parse_result(stdout: str) -> dict | None:
         if line.startswith(RESULT_MARKER):
             return json.loads(line[len(RESULT_MARKER) :])
     return None
+
+
+class RssTracer:
+    """Samples this process's RSS in a thread while a block runs: an RSS
+    curve (one point every ``every`` s) and the main thread's stack when
+    RSS reached its highest value, to show where a peak happens."""
+
+    def __init__(self, interval: float = 0.25, every: float = 2.0):
+        self.interval, self.every = interval, every
+        self.curve, self.peak_mb, self.peak_stack = [], 0.0, []
+
+    def __enter__(self):
+        import threading
+
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._start = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        import traceback
+
+        import psutil
+
+        proc, next_point = psutil.Process(), 0.0
+        while not self._stop.wait(self.interval):
+            rss = proc.memory_info().rss / 2**20
+            t = time.perf_counter() - self._start
+            if t >= next_point:
+                self.curve.append([round(t, 1), round(rss)])
+                next_point = t + self.every
+            if rss > self.peak_mb + 2:
+                self.peak_mb = rss
+                frame = sys._current_frames().get(self._main)
+                stack = traceback.extract_stack(frame) if frame else []
+                self.peak_stack = [
+                    "%s:%d %s"
+                    % (
+                        (
+                            os.path.relpath(f.filename, REPO_DIR)
+                            if f.filename.startswith(REPO_DIR)
+                            else os.path.basename(f.filename)
+                        ),
+                        f.lineno,
+                        f.name,
+                    )
+                    for f in stack[-14:]
+                ]
+                self.peak_at = round(t, 1)
+
+    def result(self) -> dict:
+        return {
+            "rss_curve": self.curve,
+            "rss_peak_sampled_mb": round(self.peak_mb, 1),
+            "rss_peak_at_s": getattr(self, "peak_at", None),
+            "rss_peak_stack": self.peak_stack,
+        }

@@ -140,6 +140,21 @@ class RawLS:
         )
         return response.content
 
+    def export_ids_raw(self, project_id: int, ids: list) -> bytes:
+        """The tasks of ``ids`` (with annotations): one request."""
+        response = self._ok(
+            self.http.get(
+                "/api/projects/%d/export" % project_id,
+                params={
+                    "exportType": "JSON",
+                    "download_all_tasks": "true",
+                    "download_resources": "false",
+                    "ids[]": ids,
+                },
+            )
+        )
+        return response.content
+
     # predictions and annotations (seeding)
     def predictions(self, project_id: int) -> list:
         answer = self.get("/api/predictions/", params={"project": project_id})

@@ -150,6 +150,12 @@ def _scaling_rows(records, args):
             "annotate_peak_rss_mb": _max(a, "peak_rss_mb"),
             "load_peak_rss_mb": _max(l, "peak_rss_mb"),
             "load_correct": all(r.get("correct") for r in l) if l else None,
+            "floor_load_paged": any(
+                r.get("paged") for r in results[("floor", "load")]
+            ),
+            "floor_load_requests": _max(
+                results[("floor", "load")], "export_requests"
+            ),
         }
         fo_l = results[("ours_fo", "load")]
         inc = results[("ours", "load_incremental")]
@@ -405,7 +411,8 @@ def markdown(data: dict) -> str:
             "/".join("%.1f" % v for v in load_start) or "?",
             "/".join("%.1f" % v for v in load_end) or "?",
             meta.get("total_seconds", "?"),
-        ),
+        )
+        + (" Combined: %s." % meta["note"] if meta.get("note") else ""),
         "",
     ]
     if s["annotate"]:
@@ -560,11 +567,25 @@ def markdown(data: dict) -> str:
         lines += [
             "",
             "Growth exponent = log(t2/t1) / log(N2/N1) against the previous "
-            "N (1.0 = linear). Peak RSS is the child process's ru_maxrss "
-            "(including FiftyOne's own ~270 MB after import).",
+            "N (1.0 = linear). Peak RSS is the child process's own high "
+            "water mark (VmHWM; including FiftyOne's own ~270 MB after "
+            "import).",
             "",
         ]
-    large = [r for r in s["scaling"] if r.get("fo_load_s") is not None]
+        for r in s["scaling"]:
+            if r.get("floor_load_paged"):
+                lines += [
+                    "Load floor at N=%d: paged, %s sync-export requests of "
+                    "500 task ids (one request of the whole project runs "
+                    "far past Label Studio's request timeouts)."
+                    % (r["n"], _f(r.get("floor_load_requests"), "%d")),
+                    "",
+                ]
+    large = [
+        r
+        for r in s["scaling"]
+        if r.get("fo_load_s") is not None or r.get("incremental_s")
+    ]
     if large:
         lines += [
             "## Loads of large projects (ours and through "
