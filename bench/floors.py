@@ -202,10 +202,7 @@ def load_floor(
         )
         for ids in pages:
             with timer.section("export"):
-                if ids is None:
-                    raw = ls.export_raw(project_id)
-                else:
-                    raw = ls.export_ids_raw(project_id, ids)
+                raw = ls.export_raw(project_id, ids)
             with timer.section("parse"):
                 tasks = json.loads(raw)
             export_bytes += len(raw)

@@ -126,31 +126,19 @@ class RawLS:
         )
         return answer["task_ids"]
 
-    def export_raw(self, project_id: int) -> bytes:
-        """All tasks with annotations (predictions as ids): one request."""
+    def export_raw(self, project_id: int, ids: list | None = None) -> bytes:
+        """All tasks (or those of ``ids``) with annotations (predictions as
+        ids): one request."""
+        params = {
+            "exportType": "JSON",
+            "download_all_tasks": "true",
+            "download_resources": "false",
+        }
+        if ids is not None:
+            params["ids[]"] = ids
         response = self._ok(
             self.http.get(
-                "/api/projects/%d/export" % project_id,
-                params={
-                    "exportType": "JSON",
-                    "download_all_tasks": "true",
-                    "download_resources": "false",
-                },
-            )
-        )
-        return response.content
-
-    def export_ids_raw(self, project_id: int, ids: list) -> bytes:
-        """The tasks of ``ids`` (with annotations): one request."""
-        response = self._ok(
-            self.http.get(
-                "/api/projects/%d/export" % project_id,
-                params={
-                    "exportType": "JSON",
-                    "download_all_tasks": "true",
-                    "download_resources": "false",
-                    "ids[]": ids,
-                },
+                "/api/projects/%d/export" % project_id, params=params
             )
         )
         return response.content
