@@ -24,6 +24,7 @@ from .attributes import (
 )
 from .connection import connect
 from .errors import LabelStudioBackendError
+from .fiftyone_internals import fast_paths_ok
 from .load_options import from_load_call
 from .project import describe_project
 from .results_store import save_run_results as save_results
@@ -317,9 +318,19 @@ class LabelStudioBackend(foua.AnnotationBackend):
             run_results.commit_load()
         # FiftyOne's save deletes the old results before writing the new:
         # a process killed in between would leave the run unloadable
-        save_results(
-            cls, samples, key, run_results, overwrite=overwrite, cache=cache
-        )
+        if fast_paths_ok("save_run_results"):
+            save_results(
+                cls,
+                samples,
+                key,
+                run_results,
+                overwrite=overwrite,
+                cache=cache,
+            )
+        else:
+            super().save_run_results(
+                samples, key, run_results, overwrite=overwrite, cache=cache
+            )
 
     def rename(self, samples, key, new_key):
         """Keeps the Label Studio project's description in step with the

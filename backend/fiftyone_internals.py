@@ -149,6 +149,8 @@ _DATASET_MEMBERS = (
 )
 # private members of AnnotationResults the bulk load reads
 _RESULTS_MEMBERS = ("_is_frames", "_is_clips", "_to_sample_annos")
+# private members of runs the kill-safe save of results calls
+_RUN_MEMBERS = ("_get_run_doc", "_run_str", "_results_cache_field")
 
 _lock = threading.Lock()
 _state = {"checked": False, "problem": None, "warned": False}
@@ -213,6 +215,7 @@ def _find_problem() -> Optional[str]:
         (focl.SampleCollection, _COLLECTION_MEMBERS),
         (fod.Dataset, _DATASET_MEMBERS),
         (foua.AnnotationResults, _RESULTS_MEMBERS),
+        (foua.AnnotationBackend, _RUN_MEMBERS),
     ):
         for member in members:
             if not hasattr(cls, member):
