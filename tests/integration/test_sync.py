@@ -296,7 +296,8 @@ def test_killed_sync_restarts_from_its_position(
 
 
 # a load that dies while saving the run: right after its n-th write to
-# GridFS (the run's results file)
+# GridFS (the run's results file: every write, whole or in pieces, ends in
+# GridIn.close) or delete
 _DIES_SAVING = """
 import os, sys, gridfs, fiftyone as fo, fiftyone_labelstudio as fols
 writes = [int(sys.argv[5])]
@@ -308,7 +309,7 @@ def dying(original):
             os._exit(9)
         return value
     return write
-gridfs.GridFS.put = dying(gridfs.GridFS.put)
+gridfs.GridIn.close = dying(gridfs.GridIn.close)
 gridfs.GridFS.delete = dying(gridfs.GridFS.delete)
 fols.load_annotations(fo.load_dataset(sys.argv[1]), sys.argv[2],
                       url=sys.argv[3], api_key=sys.argv[4])
