@@ -80,15 +80,18 @@ class LabelStudioPage:
             "%s/projects/%d/data?tab=%d" % (self.url, project_id, tab_id),
             wait_until="domcontentloaded",
         )
-        page.locator("[data-testid=table-row]").first.wait_for(timeout=30000)
+        page.locator(ROWS).first.wait_for(timeout=30000)
 
     def order_by(self, column: str) -> None:
         """Picks ``column`` in the Data Manager's ordering dropdown (the
         button left of the sort-direction toggle) and waits for the task
         list to reload."""
         page = self.page
+        # 1.23: the direction toggle has an aria-label; 1.20: it has none,
+        # the trigger is the dropdown button of the same button group
         trigger = page.locator(
-            "button:has(+ button[aria-label^='Sort'])"
+            "button:has(+ button[aria-label^='Sort']),"
+            " [class*=button-group] > button[class*=dropdown]:has(+ button)"
         ).first
         trigger.click()
         option = page.get_by_text(column, exact=True).last
@@ -105,7 +108,17 @@ class LabelStudioPage:
         """Ticks ``column`` in the Data Manager's Columns menu."""
         page = self.page
         page.get_by_role("button", name="Columns").click()
-        page.get_by_text(column, exact=True).last.click()
+        # the column's name also sits in the (closed) ordering menu: on
+        # 1.20 that copy comes last, on 1.23 first; click the shown one
+        items = page.get_by_text(column, exact=True)
+        items.first.wait_for(state="attached")
+        shown = [
+            items.nth(i)
+            for i in range(items.count())
+            if items.nth(i).is_visible()
+        ]
+        assert shown, "no visible %r in the Columns menu" % column
+        shown[-1].click()
         page.keyboard.press("Escape")
         time.sleep(0.5)
 
@@ -115,7 +128,7 @@ class LabelStudioPage:
 
     def row_texts(self) -> list:
         """The text of every task row, top to bottom."""
-        rows = self.page.locator("[data-testid=table-row]")
+        rows = self.page.locator(ROWS)
         return [rows.nth(i).inner_text() for i in range(rows.count())]
 
     def open_first_task(self) -> None:

@@ -10,7 +10,7 @@ import re
 import fiftyone as fo
 import pytest
 
-from ls_page import LabelStudioPage
+from ls_page import ROWS, LabelStudioPage
 
 CLASSES = ["cat", "dog"]
 MODEL = [
@@ -108,7 +108,7 @@ def test_sort_and_filter_by_prediction_score(
 
     # 3. the most uncertain task opens pre-labelled with the model's box;
     # the annotator accepts it
-    page.locator("[data-testid=table-row]").first.click()
+    page.locator(ROWS).first.click()
     ls.wait_for_image()
     regions = page.locator(".lsf-outliner-item")
     regions.first.wait_for(timeout=10000)
