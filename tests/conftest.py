@@ -13,7 +13,6 @@ session's server on a private PostgreSQL cluster instead of SQLite
 """
 
 import atexit
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -23,6 +22,8 @@ import uuid
 
 import pytest
 
+from support import load_script
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TMP = tempfile.mkdtemp(prefix="fols-tests-")
 _PLUGINS_DIR = os.path.join(_TMP, "plugins")
@@ -30,19 +31,11 @@ os.makedirs(_PLUGINS_DIR)
 os.symlink(REPO, os.path.join(_PLUGINS_DIR, "fiftyone-labelstudio"))
 
 
-def _load_mongo_server():
-    path = os.path.join(REPO, "scripts", "mongo_server.py")
-    spec = importlib.util.spec_from_file_location("mongo_server", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # FiftyOne attaches to ANY running FiftyOne database service of this user
 # (e.g. a developer's open App), whatever FIFTYONE_DATABASE_DIR says: the
 # tests get a mongod of their own, stopped at exit (also on failures) and
 # by the kernel if this process is killed
-_mongo_server = _load_mongo_server()
+_mongo_server = load_script("mongo_server")
 _DB_DIR = os.path.join(_TMP, "fiftyone-db")
 MONGO = _mongo_server.start(_DB_DIR, die_with_parent=True)
 
@@ -298,14 +291,6 @@ class S3Server:
         }
 
 
-def _load_script(name):
-    path = os.path.join(REPO, "scripts", name + ".py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 API on localhost (scripts/s3_server.py), with an IAM user
@@ -314,7 +299,7 @@ def s3_server():
 
     import boto3
 
-    module = _load_script("s3_server")
+    module = load_script("s3_server")
     state = os.path.join(_TMP, "s3")
     server = S3Server(module.start(state, die_with_parent=True), module)
     iam = boto3.client(

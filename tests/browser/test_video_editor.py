@@ -6,15 +6,14 @@ editing: same region ids, same values (keyframes, lifespans, frame count,
 frame rate) -- so loading changes nothing in FiftyOne.
 """
 
-import os
 import time
 
 import numpy as np
-import pytest
 
 import fiftyone as fo
 
 from ls_page import LabelStudioPage
+from support import skimage_photo
 
 FRAMES, FPS, W, H = 16, 8, 128, 96
 SCHEMA = {
@@ -24,22 +23,11 @@ SCHEMA = {
 }
 
 
-def _photo(name):
-    """One of skimage's bundled photographs (as RGB array)."""
-    import importlib.util
-
-    from PIL import Image
-
-    root = importlib.util.find_spec("skimage").submodule_search_locations[0]
-    path = os.path.join(root, "data", name + ".png")
-    return np.asarray(Image.open(path).convert("RGB"))
-
-
 def _webm(path):
     """VP8 WebM (Chromium plays it; OpenCV can write it)."""
     import cv2
 
-    photo = _photo("astronaut")
+    photo = skimage_photo("astronaut")
     writer = cv2.VideoWriter(
         path, cv2.VideoWriter_fourcc(*"VP80"), FPS, (W, H)
     )

@@ -11,7 +11,6 @@
 """
 
 import http.client
-import importlib.util
 import json
 import os
 import re
@@ -24,18 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
-REPO = os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-)
-
-
-def _ls_server_script():
-    """``scripts/ls_server.py`` as a module (start/stop in-process)."""
-    path = os.path.join(REPO, "scripts", "ls_server.py")
-    spec = importlib.util.spec_from_file_location("fols_ls_server", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from support import load_script
 
 
 def new_token() -> str:
@@ -51,7 +39,7 @@ class LabelStudioProcess:
     """
 
     def __init__(self, data_dir: str, token: Optional[str] = None):
-        self._script = _ls_server_script()
+        self._script = load_script("ls_server")
         self.data_dir = data_dir
         self.token = token or new_token()
         self.port = 0

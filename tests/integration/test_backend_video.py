@@ -17,6 +17,7 @@ import pytest
 import fiftyone as fo
 from fiftyone_labelstudio.converters.video_tasks import video_control_name
 
+from support import skimage_photo
 from test_backend_common import (
     BACKEND,
     annotate_task,
@@ -30,21 +31,10 @@ from test_backend_common import (
 FRAMES, FPS, W, H = 16, 8, 128, 96
 
 
-def _photo(name):
-    """One of skimage's bundled photographs (as RGB array)."""
-    import importlib.util
-
-    from PIL import Image
-
-    root = importlib.util.find_spec("skimage").submodule_search_locations[0]
-    path = os.path.join(root, "data", name + ".png")
-    return np.asarray(Image.open(path).convert("RGB"))
-
-
 def _write_video(path, name, shift):
     import cv2
 
-    photo = _photo(name)
+    photo = skimage_photo(name)
     writer = cv2.VideoWriter(
         path, cv2.VideoWriter_fourcc(*"mp4v"), FPS, (W, H)
     )

@@ -1,22 +1,14 @@
 """The demo prints what FiftyOne's Label Studio recipe needs in Python."""
 
-import importlib.util
-import os
 import shlex
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-
-
-def _demo():
-    path = os.path.join(REPO, "scripts", "demo.py")
-    spec = importlib.util.spec_from_file_location("fols_demo", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from support import load_script
 
 
 def test_demo_prints_the_export_lines():
-    text = _demo().python_recipe("http://127.0.0.1:8080", "tok123456")
+    text = load_script("demo").python_recipe(
+        "http://127.0.0.1:8080", "tok123456"
+    )
     exports = dict(
         shlex.split(line.strip())[1].split("=", 1)
         for line in text.splitlines()

@@ -1,22 +1,15 @@
 """The package's layout promises (DESIGN.md), checked from the source."""
 
-import importlib.util
 import os
 
 import pytest
 
+from support import load_script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
-def _structure_module():
-    path = os.path.join(ROOT, "scripts", "structure.py")
-    spec = importlib.util.spec_from_file_location("fols_structure", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-structure = _structure_module()
+structure = load_script("structure")
 
 
 @pytest.fixture(scope="module")
