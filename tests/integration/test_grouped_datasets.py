@@ -309,3 +309,56 @@ def test_unsupported_options_are_refused(
         _annotate(dataset, "grp", ls_server, **kwargs)
     assert project_ids(ls_client) == projects
     assert dataset.list_annotation_runs() == []
+
+
+def test_request_and_load_operators_on_a_grouped_dataset(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    from test_operators_support import run
+
+    samples = _grouped(dataset, sample_images, n_groups=2)
+    # the App's form: the grouped dataset can be sent as it is
+    props, errors = _resolve_request(dataset)
+    assert errors == {}
+    result, _ = run(
+        "request_annotations",
+        dataset,
+        {
+            "anno_key": "ops",
+            "existing_fields": ["gt", "weather"],
+            "media_mode": "upload",
+        },
+    )
+    tasks = ls_client.export_tasks(result["project_id"])
+    assert len(tasks) == 2  # one per group
+    results = dataset.load_annotation_results(
+        "ops", url=ls_server.url, api_key=ls_server.api_key
+    )
+    assert set(results.id_map["gt"]) == {s.id for s in samples.values()}
+
+    right = samples[(1, "right")]
+    (task,) = [
+        t
+        for t in tasks
+        if t["data"]["fiftyone"]["slices"]["right"]["sample_id"] == right.id
+    ]
+    res = [
+        (
+            dict(r, value=dict(r["value"], choices=["sun"]))
+            if r["id"] == right.weather.id
+            else r
+        )
+        for r in _prediction(task)
+    ]
+    annotate_task(ls_client, task["id"], res)
+    before = snapshot(_every_slice(dataset).exclude(right.id), FIELDS)
+    run("load_annotations", dataset, {"anno_key": "ops"})
+    right.reload()
+    assert right.weather.label == "sun"
+    assert snapshot(_every_slice(dataset).exclude(right.id), FIELDS) == before
+
+
+def _resolve_request(dataset):
+    from test_operators_support import resolve
+
+    return resolve(dataset, "request_annotations", {"existing_fields": ["gt"]})
