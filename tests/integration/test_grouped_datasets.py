@@ -80,16 +80,15 @@ def _annotate(dataset, key, ls_server, entry=None, **kwargs):
     ``fiftyone_labelstudio.annotate``)."""
     if entry is None:
         entry = lambda *a, **k: dataset.annotate(*a[1:], **k)
-    return entry(
-        dataset,
-        key,
-        backend="labelstudio",
-        label_schema={
+    kwargs.setdefault(
+        "label_schema",
+        {
             "gt": {"attributes": {"occluded": {"type": "checkbox"}}},
             "weather": {},
         },
-        **creds(ls_server),
-        **kwargs,
+    )
+    return entry(
+        dataset, key, backend="labelstudio", **creds(ls_server), **kwargs
     )
 
 
@@ -164,11 +163,34 @@ def test_one_task_per_group_round_trip(
     assert snapshot(_every_slice(dataset), FIELDS) == before
 
 
+@pytest.fixture
+def no_margin(monkeypatch):
+    import datetime as dt
+
+    from fiftyone_labelstudio.backend import incremental
+
+    monkeypatch.setattr(incremental, "MARGIN", dt.timedelta(0))
+
+
+def _report(dataset):
+    return dataset.load_annotation_results("grp")._load_report
+
+
 def test_edit_of_one_slice_changes_only_its_sample(
-    dataset, sample_images, ls_server, ls_client, ls_projects_guard, load_with
+    dataset,
+    sample_images,
+    ls_server,
+    ls_client,
+    ls_projects_guard,
+    load_with,
+    no_margin,
 ):
     samples = _grouped(dataset, sample_images, n_groups=2)
     results = _annotate(dataset, "grp", ls_server)
+    # a first load (full) of tasks nobody annotated changes nothing
+    unchanged = snapshot(_every_slice(dataset), FIELDS)
+    load_with(dataset, "grp")
+    assert snapshot(_every_slice(dataset), FIELDS) == unchanged
     left, right = samples[(0, "left")], samples[(0, "right")]
     (task,) = [
         t
@@ -213,6 +235,9 @@ def test_edit_of_one_slice_changes_only_its_sample(
     before_others = snapshot(view, FIELDS)
     old_weather = right.weather.label
     load_with(dataset, "grp")
+    # incremental: only the edited group's task is read
+    assert _report(dataset)["incremental"] is True
+    assert _report(dataset)["tasks_read"] == 1
 
     assert snapshot(view, FIELDS) == before_others  # left slice untouched
     right.reload()
@@ -230,10 +255,15 @@ def test_edit_of_one_slice_changes_only_its_sample(
     left.reload()
     assert left.id not in {d.id for d in dets}
 
-    # loading again changes nothing
+    # loading again, incrementally or in full, changes nothing
     after = snapshot(_every_slice(dataset), FIELDS)
+    id_map = dataset.load_annotation_results("grp").id_map
     load_with(dataset, "grp")
     assert snapshot(_every_slice(dataset), FIELDS) == after
+    load_with(dataset, "grp", full=True)
+    assert _report(dataset)["incremental"] is False
+    assert snapshot(_every_slice(dataset), FIELDS) == after
+    assert dataset.load_annotation_results("grp").id_map == id_map
 
 
 @pytest.mark.parametrize(
@@ -292,6 +322,10 @@ def test_refused_before_anything_is_created(
     [
         ({"predictions_field": "gt"}, "predictions_field"),
         ({"project_id": 1}, "project_id"),
+        (
+            {"label_schema": {"score": {"type": "scalar"}}},
+            r"Scalar field\(s\) \['score'\]",
+        ),
     ],
 )
 def test_unsupported_options_are_refused(
@@ -304,8 +338,9 @@ def test_unsupported_options_are_refused(
     named,
 ):
     _grouped(dataset, sample_images, n_groups=1)
+    _every_slice(dataset).set_values("score", [1.0, 2.0])
     projects = project_ids(ls_client)
-    with pytest.raises(ValueError, match=named.replace("[", r"\[")):
+    with pytest.raises(ValueError, match=named):
         _annotate(dataset, "grp", ls_server, **kwargs)
     assert project_ids(ls_client) == projects
     assert dataset.list_annotation_runs() == []
