@@ -3,11 +3,12 @@
 ``prepare_group`` (in ``upload.prepare``, before anything is created)
 checks a grouped collection and returns its :class:`GroupPlan`: the
 slices sent (every slice of the collection, each an image slice; choose
-them with ``dataset.select_group_slices([...], flat=False)``), the view of their samples (what the media checks, the label reads
-and the id_map use: the run's ids are the *slice* samples'), and each
-group's samples. What cannot be done is refused with one error: non-image
-slices (video, point clouds, 3d), groups that lack a sent slice, scalar
-fields (FiftyOne merges scalars of grouped datasets into one slice only),
+them with ``dataset.select_group_slices([...], flat=False)``), the view
+of their samples (what the media checks, the label reads and the id_map
+use: the run's ids are the *slice* samples'), and each group's samples.
+What cannot be done is refused with one error: non-image slices (video,
+point clouds, 3d), groups that lack a slice, scalar fields (FiftyOne
+merges scalars of grouped datasets into one slice only),
 ``predictions_field`` and ``project_id``.
 
 The tasks are built per slice as image tasks are and merged per group
