@@ -117,6 +117,10 @@ def explicit_label_schema(samples, **kwargs):
 
 
 def _regular_view(samples):
+    if is_grouped(samples):
+        # the attributes of every slice's labels (FiftyOne's own scan
+        # sees the active slice only); the slices are images (checked)
+        return samples.select_group_slices(_allow_mixed=True)
     # what FiftyOne's annotate() does with patches views first
     if samples._dataset._is_patches:
         ids = internal("_get_patches_view_label_ids")(samples)

@@ -397,3 +397,21 @@ def _resolve_request(dataset):
     from test_operators_support import resolve
 
     return resolve(dataset, "request_annotations", {"existing_fields": ["gt"]})
+
+
+def test_attributes_of_every_slice_become_controls(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    samples = _grouped(dataset, sample_images, n_groups=1)
+    right = samples[(0, "right")]
+    right.gt.detections[0]["truncated"] = True  # on the right slice only
+    right.save()
+    results = fols.annotate(
+        dataset, "grp", label_field="gt", **creds(ls_server)
+    )
+    root = ET.fromstring(
+        ls_client.get_project(results.project_id)["label_config"]
+    )
+    names = {e.get("name") for e in root.iter() if e.get("name")}
+    assert {"gt__truncated_left", "gt__truncated_right"} <= names
+    assert {"gt__occluded_left", "gt__occluded_right"} <= names
