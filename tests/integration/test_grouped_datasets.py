@@ -25,6 +25,7 @@ from test_backend_common import (
     project_ids,
     snapshot,
 )
+from test_incremental_loads import no_margin  # noqa: F401 (a fixture)
 
 FIELDS = ["gt", "weather"]
 
@@ -161,15 +162,6 @@ def test_one_task_per_group_round_trip(
     assert snapshot(_every_slice(dataset), FIELDS) == before
     load_with(dataset, "grp")
     assert snapshot(_every_slice(dataset), FIELDS) == before
-
-
-@pytest.fixture
-def no_margin(monkeypatch):
-    import datetime as dt
-
-    from fiftyone_labelstudio.backend import incremental
-
-    monkeypatch.setattr(incremental, "MARGIN", dt.timedelta(0))
 
 
 def _report(dataset):
