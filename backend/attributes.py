@@ -18,6 +18,7 @@ import numbers
 from ..converters import attributes as ac
 from .app_schemas import add_scalar_ranges
 from .errors import LabelStudioBackendError
+from .group_samples import every_sample
 
 SUPPORTED_ATTR_TYPES = tuple(ac.ATTR_TYPES)
 _KEYPOINT_TYPES = ("keypoint", "keypoints")
@@ -100,7 +101,7 @@ def declare_geometry_attributes(results, annotations: dict) -> None:
     schema it was created with).
     """
     schema = results.config.label_schema
-    dataset = results.samples._root_dataset
+    dataset = every_sample(results.samples._root_dataset)
     for field, info in schema.items():
         if info.get("type") not in _BOX_TYPES:
             continue

@@ -114,16 +114,16 @@ def download_batches(
                     continue
                 if sample is not None:
                     read.add(sample)
-                sample_id = convert_task(
-                    results,
-                    task,
-                    annotator_id,
-                    raw_fields,
-                    batch,
-                    tally.counts,
+                read.update(
+                    convert_task(
+                        results,
+                        task,
+                        annotator_id,
+                        raw_fields,
+                        batch,
+                        tally.counts,
+                    )
                 )
-                if sample_id is not None:
-                    read.add(sample_id)
                 if len(read) >= batch_tasks:
                     yield from _merge_batch(results, tally, batch, read)
                     batch, read = {}, set()

@@ -100,6 +100,12 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
             backend.predictions). The field itself is never changed
         model_version (None): the predictions' ``model_version``
             (default: the predictions field's name)
+        group_slices (None): set by the run, not an option: the slices
+            a grouped collection sends (all of its slices, each an image
+            slice; choose them with ``select_group_slices([...],
+            flat=False)``). One task per group, one ``Image`` per slice,
+            each slice's controls named ``<control>_<slice>``
+            (backend.groups)
         polylines_as_polygons (False): send open-polyline fields
             (``polyline(s)``) as ``PolygonLabels`` instead of
             ``VectorLabels``, for Label Studio < 1.23 whose editor has no
@@ -127,6 +133,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         predictions_field=None,
         model_version=None,
         polylines_as_polygons=False,
+        group_slices=None,
         **kwargs,
     ):
         super().__init__(name, label_schema, media_field=media_field, **kwargs)
@@ -141,6 +148,7 @@ class LabelStudioBackendConfig(foua.AnnotationBackendConfig):
         self.send_existing_labels = send_existing_labels
         self.cloud_storage_id = cloud_storage_id
         self.polylines_as_polygons = bool(polylines_as_polygons)
+        self.group_slices = group_slices
 
         # Private: never serialized into the run document
         self._api_key = api_key
@@ -212,6 +220,8 @@ class LabelStudioBackend(foua.AnnotationBackend):
     # Readable without an instance (the App's forms use them)
     SUPPORTED_LABEL_TYPES = tuple(_LABEL_TYPES)
     SUPPORTED_ATTR_TYPES = _ATTR_TYPES
+    # grouped collections: their image slices (backend.groups)
+    SUPPORTED_MEDIA_TYPES = (fomm.IMAGE, fomm.VIDEO, fomm.GROUP)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -219,7 +229,7 @@ class LabelStudioBackend(foua.AnnotationBackend):
 
     @property
     def supported_media_types(self):
-        return [fomm.IMAGE, fomm.VIDEO]
+        return list(self.SUPPORTED_MEDIA_TYPES)
 
     @property
     def supported_label_types(self):

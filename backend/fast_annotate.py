@@ -24,6 +24,7 @@ from fiftyone import ViewField as F
 
 from .. import constants
 from .fiftyone_internals import fast_paths_ok, internal
+from .groups import checked_slices, is_grouped
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ def annotate(samples, anno_key: str, **kwargs):
     kwargs.setdefault("backend", constants.BACKEND_NAME)
     if kwargs["backend"] == constants.BACKEND_NAME:
         kwargs.setdefault("config_cls", constants.CONFIG_CLS)
+    if is_grouped(samples):
+        # before FiftyOne's schema checks, which refuse a video slice with
+        # a message about frame fields
+        checked_slices(samples)
     # foua.annotate is what samples.annotate(anno_key, **kwargs) calls,
     # with the same defaults
     if not fast_paths_ok("annotate"):
@@ -112,6 +117,10 @@ def explicit_label_schema(samples, **kwargs):
 
 
 def _regular_view(samples):
+    if is_grouped(samples):
+        # the attributes of every slice's labels (FiftyOne's own scan
+        # sees the active slice only); the slices are images (checked)
+        return samples.select_group_slices(_allow_mixed=True)
     # what FiftyOne's annotate() does with patches views first
     if samples._dataset._is_patches:
         ids = internal("_get_patches_view_label_ids")(samples)

@@ -10,6 +10,7 @@ Label Studio result could not be read (:func:`note_unreadable`,
 
 from ..converters.names import control_name
 from ..converters.label_types import RETURN_TYPES
+from .group_samples import every_sample
 
 
 def add(field_annos: dict, sample_id, by_type: dict) -> None:
@@ -68,7 +69,7 @@ def note_unreadable(results, sample_id, labels, task_problems, unreadable):
 def keep_unreadable(results, annotations, unreadable) -> int:
     """Puts the current FiftyOne value of every label noted by
     :func:`note_unreadable` into ``annotations``; returns how many."""
-    dataset = results.samples._root_dataset
+    dataset = every_sample(results.samples._root_dataset)
     kept = 0
     for field, per_sample in unreadable.items():
         info = results.config.label_schema[field]
@@ -94,7 +95,7 @@ def keep_unchanged(results, annotations, chosen) -> int:
     """Returns the current labels of samples whose uploaded labels have no
     task or annotation to come back from (deleted in Label Studio), so
     that FiftyOne's merge leaves them alone instead of deleting them."""
-    dataset = results.samples._root_dataset
+    dataset = every_sample(results.samples._root_dataset)
     missing = set()
     for field in annotations:
         missing.update(

@@ -42,6 +42,7 @@ class MediaPlan:
     cloud: list = field(default_factory=list)  # cloud_media.CloudTarget
     # (kind, bucket) -> storage credentials: secrets, never in a repr
     cloud_credentials: dict = field(default_factory=dict, repr=False)
+    group: object = None  # groups.GroupPlan of a grouped collection
 
     @property
     def local_paths(self) -> list:

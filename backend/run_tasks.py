@@ -27,6 +27,7 @@ from typing import Iterable, Iterator, Optional
 from .. import constants
 from ..client.errors import LabelStudioNotFoundError
 from .errors import LabelStudioBackendError
+from .group_samples import every_sample
 from .project import project_client, project_gone
 
 # where a run's project came from (LabelStudioAnnotationResults.origin)
@@ -233,6 +234,10 @@ def choose_task(results, task, annotator_id, counts: Counter):
         counts["skipped" if cancelled else "unannotated"] += 1
         return None
     seed = "%s:a%s" % (task.get("id"), annotation.get("id"))
+    meta = (task.get("data") or {}).get(constants.TASK_META_KEY) or {}
+    if meta.get("slice") is not None:
+        # a group task's slices: new labels of each get ids of their own
+        seed += ":%s" % meta["slice"]
     return sample_id, annotation, seed
 
 
@@ -271,7 +276,7 @@ def drop_missing_samples(results, by_sample: dict, counts: Counter) -> None:
     """Removes the entries of samples no longer in the dataset."""
     if not by_sample:
         return
-    dataset = results.samples._root_dataset
+    dataset = every_sample(results.samples._root_dataset)
     existing = set(dataset.select(list(by_sample)).values("id"))
     missing = [s for s in by_sample if s not in existing]
     for sample_id in missing:

@@ -5,7 +5,7 @@ import hashlib
 
 from ..converters.region_ids import carried_ids
 from ..converters.task_read import task_to_labels
-from . import run_tasks
+from . import groups, run_tasks
 from .errors import LabelStudioBackendError
 
 
@@ -21,13 +21,25 @@ def task_read_error(
 
 def convert_task(
     results, task, annotator_id, raw_fields, converted: dict, counts
-):
+) -> list:
     """Converts the annotation ``task`` loads into ``converted[sample
     id]`` = ``(stamp, labels, problems, unexpected)`` (unless the sample
-    already holds a newer one); returns the sample id, or None when the
-    task loads nothing. ``raw_fields``: fields whose expected labels are
-    kept as raw documents (the bulk merge takes them: half the memory of
-    Label objects)."""
+    already holds a newer one); returns the ids of the samples it loads
+    (those of its slices for a group task; none when it loads nothing).
+    ``raw_fields``: fields whose expected labels are kept as raw
+    documents (the bulk merge takes them: half the memory of Label
+    objects)."""
+    loaded = []
+    for _, part in groups.slice_tasks(results, task):
+        sample_id = _convert_one(
+            results, part, annotator_id, raw_fields, converted, counts
+        )
+        if sample_id is not None:
+            loaded.append(sample_id)
+    return loaded
+
+
+def _convert_one(results, task, annotator_id, raw_fields, converted, counts):
     choice = run_tasks.choose_task(results, task, annotator_id, counts)
     if choice is None:
         return None

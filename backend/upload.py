@@ -26,6 +26,7 @@ from .existing_project import (
     check_project,
     remove_imported,
 )
+from .groups import build_group_tasks, group_config, prepare_group
 from .image_tasks import build_image_tasks
 from .media_urls import media_urls_for
 from .predictions import resolve, set_project_model_version
@@ -75,6 +76,10 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
     config = backend.config
     validate_label_schema(config.label_schema)
     _add_scalar_types(samples, config.label_schema)
+    # a grouped collection: its slices' samples are what the run sends
+    group = prepare_group(samples, config)
+    if group is not None:
+        samples = group.view
     if getattr(config, "predictions_field", None) is not None:
         if is_video(samples):
             raise LabelStudioBackendError(
@@ -84,6 +89,7 @@ def prepare(backend, samples) -> fomedia.MediaPlan:
             samples, config.label_schema, config.predictions_field
         )
     plan = fomedia.check_media(samples, config.media_field, config.media_mode)
+    plan.group = group
     backend.connect_to_api()  # unreachable server / bad key fail here
     if not is_video(samples):  # (video runs refuse polylines themselves)
         # tags the server's editor cannot show fail here
@@ -160,10 +166,26 @@ def upload(backend, samples, anno_key, plan) -> UploadedRun:
         media_urls, mode = media_urls_for(
             client, project_id, plan, config, created
         )
-        build = build_video_tasks if is_video(samples) else build_image_tasks
-        tasks, id_map = build(samples, plan, media_urls, config)
+        if plan.group is not None:
+            # Label Studio uploads files only to a project whose config
+            # has one data key: the group config comes after the media
+            client.update_project(
+                project_id,
+                label_config=group_config(config.label_schema, plan.group),
+            )
+        if is_video(samples):
+            tasks, id_map = build_video_tasks(
+                samples, plan, media_urls, config
+            )
+        elif plan.group is not None:
+            tasks, id_map = build_group_tasks(plan, media_urls, config)
+        else:
+            tasks, id_map = build_image_tasks(
+                samples, plan, media_urls, config
+            )
+        task_samples = _task_samples(plan)
         task_ids = _import(
-            client, project_id, tasks, len(plan.sample_ids), config.progress
+            client, project_id, tasks, len(task_samples), config.progress
         )
         if getattr(config, "predictions_map", None):
             set_project_model_version(client, project_id, config)
@@ -203,7 +225,7 @@ def upload(backend, samples, anno_key, plan) -> UploadedRun:
     return UploadedRun(
         id_map=id_map,
         project_id=project_id,
-        task_map={t: s for t, s in zip(task_ids, plan.sample_ids)},
+        task_map=dict(zip(task_ids, task_samples)),
         storage_ids=created["storage_ids"],
         cloud_storages=created["cloud_storages"],
         url=config.url,
@@ -212,6 +234,14 @@ def upload(backend, samples, anno_key, plan) -> UploadedRun:
         label_config_hash=schema_hash(config.label_schema),
         origin=EXISTING if existing is not None else CREATED,
     )
+
+
+def _task_samples(plan) -> list:
+    """The sample each task maps to in the run's ``task_map``, in task
+    order (a group task: its first slice's sample)."""
+    if plan.group is None:
+        return plan.sample_ids
+    return [next(iter(members.values())) for _, members in plan.group.groups]
 
 
 def _aftermath(client, left) -> str:
