@@ -11,7 +11,7 @@ the same second included.
 
 import json
 import time
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from . import errors
 from .exports import _parse_each
@@ -23,17 +23,24 @@ CHANGED_PAGE_SIZE = 5000
 SNAPSHOT_TIMEOUT = 3600.0
 
 
-def _since_query(since: Optional[str], ids: Optional[list] = None) -> dict:
+def _stamp_item(operator: str, stamp: str) -> dict:
+    return {
+        "filter": "filter:tasks:updated_at",
+        "operator": operator,
+        "type": "Datetime",
+        "value": stamp,
+    }
+
+
+def _since_query(
+    since: Optional[str], ids: Optional[list] = None, skip: Iterable = ()
+) -> dict:
     items = []
     if since is not None:
-        items.append(
-            {
-                "filter": "filter:tasks:updated_at",
-                "operator": "greater_or_equal",
-                "type": "Datetime",
-                "value": since,
-            }
-        )
+        items.append(_stamp_item("greater_or_equal", since))
+    # ``not_equal`` is ``~Q(updated_at=value)``: the same full-precision
+    # comparison as ``greater_or_equal`` (SQLite and PostgreSQL)
+    items.extend(_stamp_item("not_equal", stamp) for stamp in skip)
     query = {"filters": {"conjunction": "and", "items": items}}
     if ids is not None:
         query["selectedItems"] = {"all": False, "included": ids}
@@ -41,16 +48,47 @@ def _since_query(since: Optional[str], ids: Optional[list] = None) -> dict:
 
 
 def changed_tasks(
-    transport: Transport, project_id: int, since: Optional[str]
+    transport: Transport,
+    project_id: int,
+    since: Optional[str],
+    skip: Iterable = (),
 ) -> Iterator[tuple]:
     """``(task id, updated_at)`` of the project's tasks whose
     ``updated_at`` is at or after ``since`` (an ISO timestamp exactly as
-    Label Studio writes it, ``...T..:..:..ssssssZ``; None: every task)."""
+    Label Studio writes it, ``...T..:..:..ssssssZ``; None: every task)
+    and none of the stamps in ``skip`` (same format)."""
     tasks = listed_tasks(
         transport,
         project_id,
-        _since_query(since),
+        _since_query(since, skip=skip),
         "list the changed tasks of project %d" % project_id,
+        CHANGED_PAGE_SIZE,
+    )
+    for task in tasks:
+        yield task["id"], task["updated_at"]
+
+
+def tasks_at(
+    transport: Transport, project_id: int, stamp: str, skip_ids: Iterable
+) -> Iterator[tuple]:
+    """``(task id, updated_at)`` of the project's tasks whose
+    ``updated_at`` is exactly ``stamp``, but for the ids in the
+    ``skip_ids`` ranges (``(first, last)`` pairs, both included)."""
+    items = [_stamp_item("equal", stamp)]
+    items.extend(
+        {
+            "filter": "filter:tasks:id",
+            "operator": "not_in",  # ~Q(id__gte=min, id__lte=max)
+            "type": "Number",
+            "value": {"min": first, "max": last},
+        }
+        for first, last in skip_ids
+    )
+    tasks = listed_tasks(
+        transport,
+        project_id,
+        {"filters": {"conjunction": "and", "items": items}},
+        "list the tasks of project %d stamped %s" % (project_id, stamp),
         CHANGED_PAGE_SIZE,
     )
     for task in tasks:
