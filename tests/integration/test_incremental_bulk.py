@@ -18,12 +18,13 @@ from test_backend_common import (
     annotate_task,
     boxes_run,
     creds,
+    load_with,
     prediction_results,
     snapshot,
 )
 
 KEY = "bulk"
-N = 6
+N = 5  # the photos conftest writes
 
 
 @pytest.fixture
