@@ -34,6 +34,29 @@ def dense_at_3(monkeypatch):
     monkeypatch.setattr(incremental, "DENSE", 3, raising=False)
 
 
+@pytest.fixture
+def listed(monkeypatch):
+    """Counts the tasks Label Studio's task list returns (every listing of
+    changed tasks goes through ``changes.listed_tasks``)."""
+    from fiftyone_labelstudio.client import changes
+
+    count = {"tasks": 0}
+    original = changes.listed_tasks
+
+    def counting(*args, **kwargs):
+        for task in original(*args, **kwargs):
+            count["tasks"] += 1
+            yield task
+
+    monkeypatch.setattr(changes, "listed_tasks", counting)
+
+    def take():
+        n, count["tasks"] = count["tasks"], 0
+        return n
+
+    return take
+
+
 def _report(dataset):
     return dataset.load_annotation_results(KEY)._load_report
 
@@ -82,6 +105,7 @@ def test_first_load_after_a_bulk_action_lists_only_changed_tasks(
     ls_projects_guard,
     load_with,
     dense_at_3,
+    listed,
 ):
     samples, results, tasks = boxes_run(
         dataset, sample_images, ls_server, ls_client, KEY, N
@@ -98,11 +122,13 @@ def test_first_load_after_a_bulk_action_lists_only_changed_tasks(
 
     # a task the previous load read at the bulk stamp, edited since
     _relabel(ls_client, tasks[samples[0].id], "dog")
+    listed()
     load_with(dataset, KEY, **creds(ls_server))
     report = _report(dataset)
     assert report["incremental"] is True
     assert report["tasks_read"] == 1
     # the other N - 1 tasks at the bulk stamp are not even listed
+    assert listed() == 1
     assert report.get("tasks_listed") == 1
     labels = _labels(dataset)
     assert labels[samples[0].id] == ["dog"]
@@ -111,6 +137,7 @@ def test_first_load_after_a_bulk_action_lists_only_changed_tasks(
     load_with(dataset, KEY, **creds(ls_server))
     assert _report(dataset)["tasks_read"] == 0
     # the edited task again (its stamp is not dense), dropped as read
+    assert listed() == 1
     assert _report(dataset).get("tasks_listed") == 1
     _equals_full(dataset, load_with, ls_server)
 
@@ -147,6 +174,7 @@ def test_unread_task_at_a_dense_stamp_is_read(
     ls_projects_guard,
     load_with,
     dense_at_3,
+    listed,
 ):
     db_path = _sqlite_db(ls_server)
     samples, results, tasks = boxes_run(
@@ -168,10 +196,13 @@ def test_unread_task_at_a_dense_stamp_is_read(
     stamps = _stamps(ls_client, pid)
     assert stamps[late["id"]] == stamps[bulk[0]]
 
+    listed()
     load_with(dataset, KEY, **creds(ls_server))
     report = _report(dataset)
     assert report["incremental"] is True
     assert report["tasks_read"] == 1
+    # the late task, through the listing of its stamp
+    assert listed() == 1
     assert report.get("tasks_listed") == 1
     labels = _labels(dataset)
     assert labels[samples[-1].id] == ["dog"]
