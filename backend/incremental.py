@@ -237,12 +237,7 @@ def plan(client, results, options: LoadOptions) -> ReadPlan:
 
 def _changed_run_tasks(client, results, since: str, seen=None) -> tuple:
     """The run's task ids to read and how many tasks were listed."""
-    floor = parse_stamp(since)
-    seen = {
-        _normal(k): v
-        for k, v in (seen or {}).items()
-        if parse_stamp(k) >= floor  # older ones cannot be listed
-    }
+    seen = _window(seen, parse_stamp(since))
     dense = dense_stamps(seen)
     listed = 0
     changed = set()
@@ -298,6 +293,20 @@ def id_runs(ids: Iterable) -> list:
         else:
             runs.append([tid, tid])
     return [tuple(r) for r in runs]
+
+
+def _window(seen, floor: dt.datetime) -> dict:
+    """``seen`` with its stamps normalized, those before ``floor`` (never
+    listed) and unreadable ones (their tasks are read again) left out."""
+    out = {}
+    for stamp, ids in (seen or {}).items():
+        try:
+            when = parse_stamp(stamp)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if when >= floor:
+            out[format_stamp(when)] = ids
+    return out
 
 
 def _normal(stamp):

@@ -31,3 +31,17 @@ def test_dense_stamps(monkeypatch):
         "b": [(10, 12), (20, 20)],
         "d": [(30, 34)],
     }
+
+
+def test_window_drops_old_and_unreadable_stamps():
+    floor = incremental.parse_stamp("2026-01-01T00:00:10.000000Z")
+    seen = {
+        "2026-01-01T00:00:09.999999Z": [1],
+        "2026-01-01T00:00:10Z": [2],
+        "2026-01-01T00:00:11.5Z": [3],
+        "not a stamp": [4],
+    }
+    assert incremental._window(seen, floor) == {
+        "2026-01-01T00:00:10.000000Z": [2],
+        "2026-01-01T00:00:11.500000Z": [3],
+    }
