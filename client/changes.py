@@ -6,7 +6,13 @@ clock) moves forward whenever one of its annotations is created, edited
 or deleted, whoever made it; a deleted task simply disappears. The Data
 Manager filter ``filter:tasks:updated_at`` compares at full precision, so
 ``greater_or_equal`` the previous position finds every change, edits in
-the same second included.
+the same second included; ``equal`` / ``not_equal`` pick or leave out
+one exact stamp (``Q(updated_at=v)`` / ``~Q(...)``, the value parsed with
+``%Y-%m-%dT%H:%M:%S.%fZ``, the same code in 1.20.0 and 1.23.2), and
+``filter:tasks:id`` ``not_in`` ``{min, max}`` leaves out a range of ids.
+The task list costs per listed task whatever ``fields`` says (every listed
+task's annotations and predictions are prefetched), so what need not be
+read is filtered out here, on the server.
 """
 
 import json
