@@ -14,16 +14,9 @@ import sqlite3
 
 import pytest
 
-from test_backend_common import (
-    annotate_task,
-    boxes_run,
-    creds,
-    load_with,
-    prediction_results,
-    snapshot,
-)
+from test_backend_common import boxes_run, creds, load_with
+from test_incremental_loads import KEY, _equals_full, _labels, _relabel
 
-KEY = "bulk"
 N = 5  # the photos conftest writes
 
 
@@ -57,23 +50,6 @@ def listed(monkeypatch):
     return take
 
 
-def _report(dataset):
-    return dataset.load_annotation_results(KEY)._load_report
-
-
-def _labels(dataset):
-    return {
-        s.id: [d.label for d in s["gt"].detections]
-        for s in dataset.select_fields("gt")
-    }
-
-
-def _relabel(ls_client, task, label):
-    res = prediction_results(task)
-    res[0]["value"]["rectanglelabels"] = [label]
-    return annotate_task(ls_client, task["id"], res)
-
-
 def _bulk_annotate(ls_client, project_id, task_ids):
     """Data Manager action ``predictions_to_annotations`` on ``task_ids``:
     one ``UPDATE ... SET updated_at=now()`` over all of them."""
@@ -86,15 +62,28 @@ def _bulk_annotate(ls_client, project_id, task_ids):
     )
 
 
+def _incremental_load(dataset, load_with, ls_server, listed) -> tuple:
+    """An incremental load: ``(tasks read, tasks listed)``; the report
+    counts the same listed tasks."""
+    listed()
+    load_with(dataset, KEY, **creds(ls_server))
+    report = dataset.load_annotation_results(KEY)._load_report
+    assert report["incremental"] is True
+    num_listed = listed()
+    assert report.get("tasks_listed", num_listed) == num_listed
+    return report["tasks_read"], num_listed
+
+
+def _full_load(dataset, load_with, ls_server) -> dict:
+    """The first load: ``{stamp: task ids}`` it read in the margin."""
+    load_with(dataset, KEY, **creds(ls_server))
+    results = dataset.load_annotation_results(KEY)
+    assert results._load_report["tasks_read"] == N
+    return results.load_position["seen"]
+
+
 def _stamps(ls_client, project_id) -> dict:
     return dict(ls_client.changed_tasks(project_id, None))
-
-
-def _equals_full(dataset, load_with, ls_server):
-    before = snapshot(dataset, ["gt"])
-    load_with(dataset, KEY, full=True, **creds(ls_server))
-    assert _report(dataset)["incremental"] is False
-    assert snapshot(dataset, ["gt"]) == before
 
 
 def test_first_load_after_a_bulk_action_lists_only_changed_tasks(
@@ -113,32 +102,19 @@ def test_first_load_after_a_bulk_action_lists_only_changed_tasks(
     pid = results.project_id
     _bulk_annotate(ls_client, pid, [t["id"] for t in tasks.values()])
     assert len(set(_stamps(ls_client, pid).values())) == 1
-    load_with(dataset, KEY, **creds(ls_server))
-    assert _report(dataset)["tasks_read"] == N
-    (ids,) = (
-        dataset.load_annotation_results(KEY).load_position["seen"].values()
-    )
+    (ids,) = _full_load(dataset, load_with, ls_server).values()
     assert len(ids) == N
 
-    # a task the previous load read at the bulk stamp, edited since
+    # a task the previous load read at the bulk stamp, edited since; the
+    # other N - 1 tasks at the bulk stamp are not even listed
     _relabel(ls_client, tasks[samples[0].id], "dog")
-    listed()
-    load_with(dataset, KEY, **creds(ls_server))
-    report = _report(dataset)
-    assert report["incremental"] is True
-    assert report["tasks_read"] == 1
-    # the other N - 1 tasks at the bulk stamp are not even listed
-    assert listed() == 1
-    assert report.get("tasks_listed") == 1
+    assert _incremental_load(dataset, load_with, ls_server, listed) == (1, 1)
     labels = _labels(dataset)
     assert labels[samples[0].id] == ["dog"]
     assert all(labels[s.id] == ["cat"] for s in samples[1:])
 
-    load_with(dataset, KEY, **creds(ls_server))
-    assert _report(dataset)["tasks_read"] == 0
-    # the edited task again (its stamp is not dense), dropped as read
-    assert listed() == 1
-    assert _report(dataset).get("tasks_listed") == 1
+    # the edited task is listed again (its stamp is not dense), not read
+    assert _incremental_load(dataset, load_with, ls_server, listed) == (0, 1)
     _equals_full(dataset, load_with, ls_server)
 
 
@@ -184,9 +160,7 @@ def test_unread_task_at_a_dense_stamp_is_read(
     late = tasks[samples[-1].id]
     bulk = [tasks[s.id]["id"] for s in samples[:-1]]
     _bulk_annotate(ls_client, pid, bulk)
-    load_with(dataset, KEY, **creds(ls_server))
-    assert _report(dataset)["tasks_read"] == N
-    seen = dataset.load_annotation_results(KEY).load_position["seen"]
+    seen = _full_load(dataset, load_with, ls_server)
     (dense,) = [k for k, ids in seen.items() if len(ids) >= 3]
     assert sorted(seen[dense]) == sorted(bulk)
 
@@ -196,14 +170,8 @@ def test_unread_task_at_a_dense_stamp_is_read(
     stamps = _stamps(ls_client, pid)
     assert stamps[late["id"]] == stamps[bulk[0]]
 
-    listed()
-    load_with(dataset, KEY, **creds(ls_server))
-    report = _report(dataset)
-    assert report["incremental"] is True
-    assert report["tasks_read"] == 1
-    # the late task, through the listing of its stamp
-    assert listed() == 1
-    assert report.get("tasks_listed") == 1
+    # read, through the listing of its stamp (nothing else is listed)
+    assert _incremental_load(dataset, load_with, ls_server, listed) == (1, 1)
     labels = _labels(dataset)
     assert labels[samples[-1].id] == ["dog"]
     assert all(labels[s.id] == ["cat"] for s in samples[:-1])
