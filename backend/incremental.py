@@ -16,6 +16,25 @@ The tasks a load read inside that window are saved with the position
 tasks with one instant (``predictions_to_annotations``, an import), and
 without this every load after it would re-read all of them.
 
+Skipping them must happen on the server, not after listing them: Label
+Studio's task list costs per listed task (it prefetches every listed
+task's annotations and predictions; 28.5 s a page of 5,000 measured at
+100k on PostgreSQL), so listing a bulk action's 100k tasks to drop them
+client-side took 400 s. A "dense" stamp (``DENSE`` or more tasks read at
+it, their ids in at most ``MAX_RANGES`` runs of consecutive ids) is left
+out of the main listing (``updated_at`` ``not_equal`` it, in the same
+``and`` of Data Manager filters) and asked for on its own: the tasks
+stamped exactly ``s`` whose ids are outside the runs of ``seen[s]``
+(``updated_at`` ``equal`` s, ``id`` ``not_in`` each run). Their union is
+exactly what the old listing kept after its client-side filter: every
+task at or after ``since`` except those still at the stamp the previous
+load read them at. No count is needed (a count of the tasks at ``s``
+cannot tell a deleted seen task from an unseen late arrival), so nothing
+depends on the order of the requests; a change that commits between two
+of them is what ``MARGIN`` already covers for any listing: a transaction
+that committed more than ``MARGIN`` after its stamp could still be
+missed, as before.
+
 Only the samples of changed tasks are merged: during the merge the run's
 ``id_map`` is narrowed to them (FiftyOne's merge deletes the labels of every
 ``id_map`` sample it gets no labels for) and widened back when the run is
@@ -41,6 +60,12 @@ from .load_options import UNKNOWN, LoadOptions
 from .unexpected import has_terminal
 
 MARGIN = dt.timedelta(seconds=60)
+# Tasks read at one stamp for it to get a listing of its own
+DENSE = 50
+# Id runs (Data Manager filter items) such a listing carries at most
+MAX_RANGES = 20
+# Stamps left out of one main listing at most (filter items in its URL)
+MAX_DENSE = 10
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -60,8 +85,10 @@ class ReadPlan:
     """What a load reads: ``ids`` (None: the whole run), why, and the
     newest ``updated_at`` seen while reading (``track`` wraps the tasks)."""
 
-    def __init__(self, ids, reason: str, signature: str, since=None):
+    def __init__(self, ids, reason: str, signature: str, since=None, listed=0):
         self.ids = ids
+        # tasks the listings of changed tasks returned (the plan's cost)
+        self.num_listed = listed
         self.reason = reason
         self.signature = signature
         self.since = since
@@ -202,20 +229,35 @@ def plan(client, results, options: LoadOptions) -> ReadPlan:
             None, "full read (Label Studio is older than the position)", sig
         )
     since = format_stamp(recorded - MARGIN)
-    ids = _changed_run_tasks(client, results, since, position.get("seen"))
-    return ReadPlan(ids, "incremental", sig, since=since)
+    ids, listed = _changed_run_tasks(
+        client, results, since, position.get("seen")
+    )
+    return ReadPlan(ids, "incremental", sig, since=since, listed=listed)
 
 
-def _changed_run_tasks(client, results, since: str, seen=None) -> list:
+def _changed_run_tasks(client, results, since: str, seen=None) -> tuple:
+    """The run's task ids to read and how many tasks were listed."""
+    seen = _window(seen, parse_stamp(since))
+    dense = dense_stamps(seen)
+    listed = 0
+    changed = set()
+    for stamp, runs in dense.items():
+        # every task listed here is one the previous load did not read
+        for tid, _ in client.tasks_at(results.project_id, stamp, runs):
+            listed += 1
+            changed.add(int(tid))
     # tasks read by the previous load and not changed since
     read_before = {
-        (int(tid), stamp) for stamp, ids in (seen or {}).items() for tid in ids
+        (int(tid), stamp)
+        for stamp, ids in seen.items()
+        if stamp not in dense
+        for tid in ids
     }
-    changed = {
-        tid
-        for tid, stamp in client.changed_tasks(results.project_id, since)
-        if (int(tid), _normal(stamp)) not in read_before
-    }
+    pid = results.project_id
+    for tid, stamp in client.changed_tasks(pid, since, skip=list(dense)):
+        listed += 1
+        if (int(tid), _normal(stamp)) not in read_before:
+            changed.add(int(tid))
     task_map = results.task_map or {}
     if run_tasks.origin(results) == run_tasks.EXISTING:
         changed &= set(task_map)  # a full load reads only the run's tasks
@@ -224,7 +266,47 @@ def _changed_run_tasks(client, results, since: str, seen=None) -> list:
     samples = {task_map[t] for t in changed if t in task_map}
     if samples:
         changed.update(t for t, s in task_map.items() if s in samples)
-    return sorted(changed)
+    return sorted(changed), listed
+
+
+def dense_stamps(seen: dict) -> dict:
+    """``{stamp: [(first id, last id), ...]}``: the stamps of ``seen``
+    worth a listing of their own (module doc), the runs of consecutive
+    ids read at each; the ``MAX_DENSE`` with the most tasks."""
+    out = {}
+    for stamp, ids in seen.items():
+        if len(ids) < DENSE:
+            continue
+        runs = id_runs(ids)
+        if len(runs) <= MAX_RANGES:
+            out[stamp] = (len(ids), runs)
+    biggest = sorted(out, key=lambda k: -out[k][0])[:MAX_DENSE]
+    return {k: out[k][1] for k in sorted(biggest)}
+
+
+def id_runs(ids: Iterable) -> list:
+    """``[(first, last), ...]``: the runs of consecutive ids."""
+    runs = []
+    for tid in sorted({int(t) for t in ids}):
+        if runs and tid == runs[-1][1] + 1:
+            runs[-1][1] = tid
+        else:
+            runs.append([tid, tid])
+    return [tuple(r) for r in runs]
+
+
+def _window(seen, floor: dt.datetime) -> dict:
+    """``seen`` with its stamps normalized, those before ``floor`` (never
+    listed) and unreadable ones (their tasks are read again) left out."""
+    out = {}
+    for stamp, ids in (seen or {}).items():
+        try:
+            when = parse_stamp(stamp)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if when >= floor:
+            out[format_stamp(when)] = ids
+    return out
 
 
 def _normal(stamp):

@@ -63,6 +63,8 @@ class LoadReport:
     incremental: Optional[bool] = None
     reason: Optional[str] = None
     tasks_read: Optional[int] = None
+    # tasks the listing of changed tasks returned (incremental loads)
+    tasks_listed: Optional[int] = None
     # the load position to save with the run once the merge succeeded
     position: Optional[dict] = None
 
@@ -84,6 +86,7 @@ class LoadReport:
                 incremental=self.incremental,
                 reason=self.reason,
                 tasks_read=self.tasks_read,
+                tasks_listed=self.tasks_listed,
             )
         return out
 

@@ -108,6 +108,7 @@ class Tally:
             report.incremental = read_plan.incremental
             report.reason = read_plan.reason
             report.tasks_read = read_plan.num_read
+            report.tasks_listed = read_plan.num_listed
             report.position = read_plan.position(self.results)
         return report
 

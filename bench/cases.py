@@ -134,6 +134,7 @@ def load(
         "correct": boxes == expected,
         "incremental": report and report.incremental,
         "tasks_read": report and report.tasks_read,
+        "tasks_listed": report and getattr(report, "tasks_listed", None),
         **tracer.result(),
     }
 

@@ -197,11 +197,18 @@ class LabelStudioClient(TaskRequests, ExportRequests):
         )
 
     def changed_tasks(
-        self, project_id: int, since: Optional[str]
+        self, project_id: int, since: Optional[str], skip: Iterable = ()
     ) -> Iterable[tuple]:
         """``(task id, updated_at)`` of tasks updated at/after ``since``
-        (see changes.changed_tasks)."""
-        return changes.changed_tasks(self._transport, project_id, since)
+        but not at a stamp of ``skip`` (see changes.changed_tasks)."""
+        return changes.changed_tasks(self._transport, project_id, since, skip)
+
+    def tasks_at(
+        self, project_id: int, stamp: str, skip_ids: Iterable = ()
+    ) -> Iterable[tuple]:
+        """``(task id, updated_at)`` of tasks updated exactly at ``stamp``,
+        but for the id ranges ``skip_ids`` (see changes.tasks_at)."""
+        return changes.tasks_at(self._transport, project_id, stamp, skip_ids)
 
     def latest_update(self, project_id: int) -> Optional[str]:
         """The newest task ``updated_at`` of the project."""

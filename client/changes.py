@@ -6,12 +6,18 @@ clock) moves forward whenever one of its annotations is created, edited
 or deleted, whoever made it; a deleted task simply disappears. The Data
 Manager filter ``filter:tasks:updated_at`` compares at full precision, so
 ``greater_or_equal`` the previous position finds every change, edits in
-the same second included.
+the same second included; ``equal`` / ``not_equal`` pick or leave out
+one exact stamp (``Q(updated_at=v)`` / ``~Q(...)``, the value parsed with
+``%Y-%m-%dT%H:%M:%S.%fZ``, the same code in 1.20.0 and 1.23.2), and
+``filter:tasks:id`` ``not_in`` ``{min, max}`` leaves out a range of ids.
+The task list costs per listed task whatever ``fields`` says (every listed
+task's annotations and predictions are prefetched), so what need not be
+read is filtered out here, on the server.
 """
 
 import json
 import time
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from . import errors
 from .exports import _parse_each
@@ -23,17 +29,24 @@ CHANGED_PAGE_SIZE = 5000
 SNAPSHOT_TIMEOUT = 3600.0
 
 
-def _since_query(since: Optional[str], ids: Optional[list] = None) -> dict:
+def _stamp_item(operator: str, stamp: str) -> dict:
+    return {
+        "filter": "filter:tasks:updated_at",
+        "operator": operator,
+        "type": "Datetime",
+        "value": stamp,
+    }
+
+
+def _since_query(
+    since: Optional[str], ids: Optional[list] = None, skip: Iterable = ()
+) -> dict:
     items = []
     if since is not None:
-        items.append(
-            {
-                "filter": "filter:tasks:updated_at",
-                "operator": "greater_or_equal",
-                "type": "Datetime",
-                "value": since,
-            }
-        )
+        items.append(_stamp_item("greater_or_equal", since))
+    # ``not_equal`` is ``~Q(updated_at=value)``: the same full-precision
+    # comparison as ``greater_or_equal`` (SQLite and PostgreSQL)
+    items.extend(_stamp_item("not_equal", stamp) for stamp in skip)
     query = {"filters": {"conjunction": "and", "items": items}}
     if ids is not None:
         query["selectedItems"] = {"all": False, "included": ids}
@@ -41,16 +54,47 @@ def _since_query(since: Optional[str], ids: Optional[list] = None) -> dict:
 
 
 def changed_tasks(
-    transport: Transport, project_id: int, since: Optional[str]
+    transport: Transport,
+    project_id: int,
+    since: Optional[str],
+    skip: Iterable = (),
 ) -> Iterator[tuple]:
     """``(task id, updated_at)`` of the project's tasks whose
     ``updated_at`` is at or after ``since`` (an ISO timestamp exactly as
-    Label Studio writes it, ``...T..:..:..ssssssZ``; None: every task)."""
+    Label Studio writes it, ``...T..:..:..ssssssZ``; None: every task)
+    and none of the stamps in ``skip`` (same format)."""
     tasks = listed_tasks(
         transport,
         project_id,
-        _since_query(since),
+        _since_query(since, skip=skip),
         "list the changed tasks of project %d" % project_id,
+        CHANGED_PAGE_SIZE,
+    )
+    for task in tasks:
+        yield task["id"], task["updated_at"]
+
+
+def tasks_at(
+    transport: Transport, project_id: int, stamp: str, skip_ids: Iterable
+) -> Iterator[tuple]:
+    """``(task id, updated_at)`` of the project's tasks whose
+    ``updated_at`` is exactly ``stamp``, but for the ids in the
+    ``skip_ids`` ranges (``(first, last)`` pairs, both included)."""
+    items = [_stamp_item("equal", stamp)]
+    items.extend(
+        {
+            "filter": "filter:tasks:id",
+            "operator": "not_in",  # ~Q(id__gte=min, id__lte=max)
+            "type": "Number",
+            "value": {"min": first, "max": last},
+        }
+        for first, last in skip_ids
+    )
+    tasks = listed_tasks(
+        transport,
+        project_id,
+        {"filters": {"conjunction": "and", "items": items}},
+        "list the tasks of project %d stamped %s" % (project_id, stamp),
         CHANGED_PAGE_SIZE,
     )
     for task in tasks:
