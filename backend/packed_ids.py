@@ -1,4 +1,4 @@
-"""A run's ``id_map`` and ``task_map`` in a compact form.
+"""A run's ``id_map`` in a compact form (``task_map``: ``packed_tasks``).
 
 At 100k samples x 10 labels the plain ``id_map`` is a million 24-character
 strings: 39 MB of JSON in the run's record and ~+200 MB of Python objects
@@ -6,8 +6,7 @@ when FiftyOne loads the record whole. Here each ObjectId is 12 bytes in a
 numpy array: :class:`PackedIds` holds one field's ``{sample id: label id,
 [label ids], True or None}`` (a dict-like mapping that decodes one sample
 on access; assignments go to a small overlay, folded back in now and then),
-:class:`PackedTaskMap` the ``{task id: sample id}`` map. In the record they
-are zlib-compressed columns in base64 (ObjectIds made by one process share
+in the record it is zlib-compressed byte columns in base64 (ObjectIds made by one process share
 their timestamp and random bytes: ~2 bytes an id).
 
 Only maps whose every key and id is a 24-character lowercase hex string
@@ -15,97 +14,28 @@ are packed (frame fields' nested dicts, clips/frames maps and anything
 else stay plain dicts). Values are decoded copies: assign to change one.
 """
 
-import base64
-import zlib
 from collections.abc import ItemsView, Mapping, MutableMapping, ValuesView
 from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
+from .packed_codec import (
+    MARK,
+    format_error,
+    hex_ids,
+    is_packed,
+    oid_bytes,
+    oid_rows,
+    pack_column,
+    unpack_column,
+)
+
 IDS_FORMAT = "packed-ids-1"
-TASKS_FORMAT = "packed-tasks-1"
-_MARK = "_packed"
 
 # per-sample kinds of value
 _NONE, _TRUE, _ONE, _LIST = 0, 1, 2, 3
 # assignments kept aside before they are folded into the arrays
 _MIN_OVERLAY = 4096
-
-
-def _oid(text) -> Optional[bytes]:
-    """The 12 bytes of a lowercase hex ObjectId string, else None."""
-    if type(text) is not str or len(text) != 24:
-        return None
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        return None
-    return raw if raw.hex() == text else None
-
-
-def _oids(texts: list) -> Optional[np.ndarray]:
-    """``(k, 12)`` uint8 of a list of hex ObjectIds, else None."""
-    if not texts:
-        return np.zeros((0, 12), np.uint8)
-    if any(type(t) is not str or len(t) != 24 for t in texts):
-        return None
-    joined = "".join(texts)
-    try:
-        raw = bytes.fromhex(joined)
-    except ValueError:
-        return None
-    if raw.hex() != joined:
-        return None
-    return np.frombuffer(raw, np.uint8).reshape(-1, 12)
-
-
-def _hex(rows: np.ndarray) -> list:
-    text = rows.tobytes().hex()
-    return [text[i : i + 24] for i in range(0, len(text), 24)]
-
-
-def _pack_column(array: np.ndarray) -> str:
-    """zlib of ``array``'s bytes, 2-D arrays by byte column (all first
-    bytes, then all second bytes...: ids made together differ in few of
-    them, so they compress well), one column at a time, in base64."""
-    compressor = zlib.compressobj(6)
-    if array.ndim == 2:
-        parts = [
-            compressor.compress(np.ascontiguousarray(array[:, j]).tobytes())
-            for j in range(array.shape[1])
-        ]
-    else:
-        parts = [compressor.compress(array.tobytes())]
-    parts.append(compressor.flush())
-    return base64.b64encode(b"".join(parts)).decode()
-
-
-def _unpack_column(text: str, dtype, rows: int, width: int = 0):
-    """The array :func:`_pack_column` wrote; 2-D ones are filled one
-    column at a time (never a second whole copy)."""
-    data = base64.b64decode(text)
-    if not width:
-        return np.frombuffer(zlib.decompress(data), dtype).copy()
-    out = np.empty((rows, width), np.uint8)
-    decompressor = zlib.decompressobj()
-    pending = b""
-    for j in range(width):
-        while len(pending) < rows:
-            more = decompressor.decompress(
-                data, max(rows - len(pending), 1 << 16)
-            )
-            data = decompressor.unconsumed_tail
-            if not more and not data:
-                raise ValueError("packed ids: the data ends too soon")
-            pending += more
-        out[:, j] = np.frombuffer(pending[:rows], np.uint8)
-        pending = pending[rows:]
-    return out
-
-
-def is_packed(value) -> bool:
-    """Whether a record entry is a packed map (else an old plain dict)."""
-    return isinstance(value, dict) and _MARK in value
 
 
 def _encode(items: Iterable) -> Optional[tuple]:
@@ -130,7 +60,7 @@ def _encode(items: Iterable) -> Optional[tuple]:
             ids.extend(value)
         else:
             return None
-    key_rows, id_rows = _oids(keys), _oids(ids)
+    key_rows, id_rows = oid_rows(keys), oid_rows(ids)
     if key_rows is None or id_rows is None:
         return None
     return (
@@ -181,18 +111,14 @@ class PackedIds(MutableMapping):
 
     @classmethod
     def from_serial(cls, d: dict) -> "PackedIds":
-        if d.get(_MARK) != IDS_FORMAT:
-            raise ValueError(
-                "The run's id_map was written in format %r, which this "
-                "version of fiftyone-labelstudio cannot read (it reads %r); "
-                "upgrade fiftyone-labelstudio" % (d.get(_MARK), IDS_FORMAT)
-            )
+        if d.get(MARK) != IDS_FORMAT:
+            raise format_error("id_map", d.get(MARK), IDS_FORMAT)
         n, m = int(d["samples"]), int(d["labels"])
         return cls(
-            _unpack_column(d["keys"], np.uint8, n, 12),
-            _unpack_column(d["kinds"], np.uint8, n),
-            _unpack_column(d["counts"], "<u4", n).astype(np.uint32),
-            _unpack_column(d["ids"], np.uint8, m, 12),
+            unpack_column(d["keys"], np.uint8, n, 12),
+            unpack_column(d["kinds"], np.uint8, n),
+            unpack_column(d["counts"], "<u4", n).astype(np.uint32),
+            unpack_column(d["ids"], np.uint8, m, 12),
         )
 
     def serialize(self) -> dict:
@@ -201,13 +127,13 @@ class PackedIds(MutableMapping):
         if not self.compact():
             return dict(self._iter_items())
         return {
-            _MARK: IDS_FORMAT,
+            MARK: IDS_FORMAT,
             "samples": len(self._kinds),
             "labels": len(self._ids),
-            "keys": _pack_column(self._keys),
-            "kinds": _pack_column(self._kinds),
-            "counts": _pack_column(self._counts.astype("<u4")),
-            "ids": _pack_column(self._ids),
+            "keys": pack_column(self._keys),
+            "kinds": pack_column(self._kinds),
+            "counts": pack_column(self._counts.astype("<u4")),
+            "ids": pack_column(self._ids),
         }
 
     def compact(self) -> bool:
@@ -238,7 +164,7 @@ class PackedIds(MutableMapping):
 
     def _find(self, key) -> Optional[int]:
         """Position of ``key`` in the arrays (deleted ones included)."""
-        raw = _oid(key)
+        raw = oid_bytes(key)
         if raw is None or not len(self._kinds):
             return None
         if self._sorted is None:
@@ -260,11 +186,11 @@ class PackedIds(MutableMapping):
         rows = self._ids[start : start + self._counts[pos]]
         if kind == _ONE:
             return rows[0].tobytes().hex()
-        return _hex(rows)
+        return hex_ids(rows)
 
     def _iter_items(self) -> Iterator[tuple]:
         over, gone = self._over, self._gone
-        keys = _hex(self._keys)
+        keys = hex_ids(self._keys)
         for pos, key in enumerate(keys):
             if key in over:
                 yield key, over[key]
@@ -331,103 +257,21 @@ class PackedIds(MutableMapping):
         else:
             raise KeyError(key)
 
+    def copy(self) -> "PackedIds":
+        """An independent map (the arrays, never changed in place, are
+        shared)."""
+        other = PackedIds.__new__(PackedIds)
+        other.__dict__.update(self.__dict__)
+        other._over = dict(self._over)
+        other._gone = set(self._gone)
+        return other
+
     def update_changed(self, values: Mapping) -> None:
         """Assigns only the values that differ from the current ones (a
         batch's narrowed map holds every sample it saw)."""
         for key, value in values.items():
             if key not in self or self[key] != value:
                 self[key] = value
-
-
-class PackedTaskMap(Mapping):
-    """A run's ``{task id: sample id}`` held as arrays (read-only)."""
-
-    def __init__(self, tasks: np.ndarray, samples: np.ndarray):
-        self._tasks = tasks  # (n,) int64, in insertion order
-        self._samples = samples  # (n, 12) uint8
-        self._order = np.argsort(tasks, kind="stable")
-        self._sorted = tasks[self._order]
-
-    @classmethod
-    def pack(cls, task_map: Mapping) -> Optional["PackedTaskMap"]:
-        if isinstance(task_map, PackedTaskMap):
-            return task_map
-        if not isinstance(task_map, dict):
-            return None
-        tasks = list(task_map)
-        if any(type(t) is not int or not -(2**63) <= t < 2**63 for t in tasks):
-            return None
-        samples = _oids(list(task_map.values()))
-        if samples is None:
-            return None
-        return cls(np.array(tasks, np.int64), samples)
-
-    @classmethod
-    def from_serial(cls, d: dict) -> "PackedTaskMap":
-        if d.get(_MARK) != TASKS_FORMAT:
-            raise ValueError(
-                "The run's task_map was written in format %r, which this "
-                "version of fiftyone-labelstudio cannot read (it reads %r); "
-                "upgrade fiftyone-labelstudio" % (d.get(_MARK), TASKS_FORMAT)
-            )
-        n = int(d["tasks"])
-        return cls(
-            _unpack_column(d["task_ids"], "<i8", n).astype(np.int64),
-            _unpack_column(d["sample_ids"], np.uint8, n, 12),
-        )
-
-    def serialize(self) -> dict:
-        return {
-            _MARK: TASKS_FORMAT,
-            "tasks": len(self._tasks),
-            "task_ids": _pack_column(self._tasks.astype("<i8")),
-            "sample_ids": _pack_column(self._samples),
-        }
-
-    def _find(self, task_id) -> Optional[int]:
-        if type(task_id) is not int and not isinstance(task_id, np.integer):
-            return None
-        if not -(2**63) <= task_id < 2**63 or not len(self._tasks):
-            return None
-        i = int(np.searchsorted(self._sorted, task_id))
-        if i < len(self._sorted) and self._sorted[i] == task_id:
-            return int(self._order[i])
-        return None
-
-    def __getitem__(self, task_id) -> str:
-        pos = self._find(task_id)
-        if pos is None:
-            raise KeyError(task_id)
-        return self._samples[pos].tobytes().hex()
-
-    def __contains__(self, task_id) -> bool:
-        return self._find(task_id) is not None
-
-    def __iter__(self):
-        return iter(self._tasks.tolist())
-
-    def __len__(self) -> int:
-        return len(self._tasks)
-
-    def items(self):
-        return _TaskItems(self)
-
-    def values(self):
-        return _TaskValues(self)
-
-    def __repr__(self) -> str:
-        return "PackedTaskMap(%d tasks)" % len(self)
-
-
-class _TaskItems(ItemsView):
-    def __iter__(self):
-        m = self._mapping
-        return zip(m._tasks.tolist(), _hex(m._samples))
-
-
-class _TaskValues(ValuesView):
-    def __iter__(self):
-        return iter(_hex(self._mapping._samples))
 
 
 def pack_id_map(id_map: Optional[dict]) -> dict:
@@ -454,19 +298,3 @@ def unpack_record(id_map: Optional[dict]) -> dict:
         )
         for field, by_sample in (id_map or {}).items()
     }
-
-
-def task_map_from_record(task_map) -> Mapping:
-    """The record's ``task_map``: packed, or an old plain ``{"<task id>":
-    sample id}`` (JSON turned the int task ids into strings)."""
-    if is_packed(task_map):
-        return PackedTaskMap.from_serial(task_map)
-    return {int(k): v for k, v in (task_map or {}).items()}
-
-
-def pack_task_map(task_map: Optional[Mapping]) -> Mapping:
-    """The packed form of ``task_map`` when it can be packed."""
-    if not task_map:
-        return {}
-    packed = PackedTaskMap.pack(task_map)
-    return task_map if packed is None else packed

@@ -11,7 +11,7 @@ import fiftyone.utils.annotations as foua
 
 from .. import constants
 from ..client.api import project_url
-from . import packed_ids, run_cleanup, status
+from . import packed_ids, packed_tasks, run_cleanup, status
 from .errors import LabelStudioBackendError
 from .load_options import LoadReport
 
@@ -32,7 +32,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             held packed: :class:`packed_ids.PackedIds`, a dict-like map)
         project_id: the Label Studio project id
         task_map: ``{task id: sample id}`` from the import response (held
-            as a read-only :class:`packed_ids.PackedTaskMap`)
+            as a read-only :class:`packed_tasks.PackedTaskMap`)
         storage_ids: ids of the local-files storages the run created
         cloud_storages: ``[{"kind": "s3"|"gcs"|"azure", "id": int}]``, the
             cloud import storages the run created (never reused ones)
@@ -73,7 +73,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
         id_map = packed_ids.pack_id_map(id_map)
         super().__init__(samples, config, anno_key, id_map, backend=backend)
         self.project_id = project_id
-        self.task_map = packed_ids.pack_task_map(task_map)
+        self.task_map = packed_tasks.pack_task_map(task_map)
         self.storage_ids = list(storage_ids or [])
         self.cloud_storages = [dict(s) for s in cloud_storages or []]
         self.url = url
@@ -174,8 +174,10 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             old = full.get(field)
             new = self.id_map.get(field)
             if isinstance(old, packed_ids.PackedIds) and new is not None:
-                old.update_changed(new)  # only what the merge changed
-                merged[field] = old
+                # a new map, as for plain dicts (earlier references to
+                # the id_map keep what they saw); only changes are set
+                merged[field] = old.copy()
+                merged[field].update_changed(new)
             elif isinstance(old, dict) and isinstance(new, dict):
                 merged[field] = {**old, **new}
             else:
@@ -202,7 +204,7 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             anno_key,
             packed_ids.unpack_record(d["id_map"]),
             project_id=d.get("project_id"),
-            task_map=packed_ids.task_map_from_record(d.get("task_map")),
+            task_map=packed_tasks.task_map_from_record(d.get("task_map")),
             storage_ids=d.get("storage_ids"),
             cloud_storages=d.get("cloud_storages"),
             url=d.get("url"),

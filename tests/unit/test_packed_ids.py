@@ -7,8 +7,9 @@ from bson import ObjectId, json_util
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fiftyone_labelstudio.backend import packed_ids
-from fiftyone_labelstudio.backend.packed_ids import PackedIds, PackedTaskMap
+from fiftyone_labelstudio.backend import packed_ids, packed_tasks
+from fiftyone_labelstudio.backend.packed_ids import PackedIds
+from fiftyone_labelstudio.backend.packed_tasks import PackedTaskMap
 from fiftyone_labelstudio.backend.results_store import json_pieces
 
 _OIDS = st.binary(min_size=12, max_size=12).map(lambda b: b.hex())
@@ -136,9 +137,9 @@ def test_unknown_format_is_named():
     probe=st.integers(),
 )
 def test_task_map_is_exact(task_map, probe):
-    packed = packed_ids.pack_task_map(task_map)
+    packed = packed_tasks.pack_task_map(task_map)
     record = _through_record(packed.serialize() if task_map else {})
-    back = packed_ids.task_map_from_record(record)
+    back = packed_tasks.task_map_from_record(record)
     for m in (packed, back):
         assert dict(m.items()) == task_map
         assert list(m) == list(task_map)
@@ -161,4 +162,4 @@ def test_old_records_still_read():
     assert packed_ids.unpack_record(record["id_map"]) == {
         "gt": {sample: [label]}
     }
-    assert packed_ids.task_map_from_record(record["task_map"]) == {7: sample}
+    assert packed_tasks.task_map_from_record(record["task_map"]) == {7: sample}
