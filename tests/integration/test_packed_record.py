@@ -9,6 +9,7 @@ from bson import json_util
 from test_backend_common import (
     boxes_run,
     creds,
+    load_with,
     prediction_results,
     annotate_task,
 )
@@ -17,6 +18,7 @@ from fiftyone_labelstudio.backend.packed_ids import PackedIds
 from fiftyone_labelstudio.backend.packed_tasks import PackedTaskMap
 
 pytestmark = pytest.mark.integration
+assert load_with  # the fixture: both entry points
 
 KEY = "packed"
 
