@@ -162,40 +162,89 @@ class PackedIds(MutableMapping):
 
     # -- reading ------------------------------------------------------------
 
-    def _find(self, key) -> Optional[int]:
-        """Position of ``key`` in the arrays (deleted ones included)."""
-        raw = oid_bytes(key)
-        if raw is None or not len(self._kinds):
-            return None
+    def _sorted_keys(self) -> tuple:
+        """``(order, keys as S12 in sorted order)``, built on first use."""
         if self._sorted is None:
             order = np.argsort(self._keys.view("S12").ravel(), kind="stable")
             self._sorted = (order, self._keys[order].view("S12").ravel())
-        order, keys = self._sorted
-        i = int(np.searchsorted(keys, np.bytes_(raw)))
-        if i < len(order) and self._keys[order[i]].tobytes() == raw:
-            return int(order[i])
-        return None
+        return self._sorted
+
+    def _positions(self, keys: list) -> np.ndarray:
+        """Positions of ``keys`` in the arrays, -1 where absent (deleted
+        ones included), in one vectorized search."""
+        out = np.full(len(keys), -1, np.int64)
+        raws = [oid_bytes(k) for k in keys]
+        valid = [i for i, r in enumerate(raws) if r is not None]
+        if not valid or not len(self._kinds):
+            return out
+        query = np.frombuffer(b"".join(raws[i] for i in valid), np.uint8)
+        query = query.reshape(-1, 12)
+        order, sorted_keys = self._sorted_keys()
+        at = np.searchsorted(sorted_keys, query.view("S12").ravel())
+        at = np.minimum(at, len(order) - 1)
+        found = order[at]
+        hit = (self._keys[found] == query).all(axis=1)
+        out[np.array(valid)[hit]] = found[hit]
+        return out
+
+    def _find(self, key) -> Optional[int]:
+        """Position of ``key`` in the arrays (deleted ones included)."""
+        pos = int(self._positions([key])[0])
+        return None if pos < 0 else pos
+
+    def _values_at(self, positions: np.ndarray) -> list:
+        """The decoded values at ``positions`` (one hex conversion for all
+        their ids)."""
+        kinds = self._kinds[positions].tolist()
+        counts = self._counts[positions].astype(np.int64)
+        total = int(counts.sum())
+        text = ""
+        if total:
+            rows = _gather(self._starts[positions], counts)
+            text = self._ids[rows].tobytes().hex()
+        out, at = [], 0
+        for kind, count in zip(kinds, counts.tolist()):
+            if kind == _NONE:
+                out.append(None)
+            elif kind == _TRUE:
+                out.append(True)
+            elif kind == _ONE:
+                out.append(text[at : at + 24])
+            else:
+                out.append(
+                    [text[i : i + 24] for i in range(at, at + 24 * count, 24)]
+                )
+            at += 24 * count
+        return out
 
     def _value(self, pos: int):
-        kind = self._kinds[pos]
-        if kind == _NONE:
-            return None
-        if kind == _TRUE:
-            return True
-        start = self._starts[pos]
-        rows = self._ids[start : start + self._counts[pos]]
-        if kind == _ONE:
-            return rows[0].tobytes().hex()
-        return hex_ids(rows)
+        return self._values_at(np.array([pos]))[0]
 
-    def _iter_items(self) -> Iterator[tuple]:
+    def subset(self, keys: Iterable) -> dict:
+        """A plain dict of the entries of ``keys`` that the map has."""
+        out, rest = {}, []
+        for key in keys:
+            if key in self._over:
+                out[key] = self._over[key]
+            elif key not in self._gone:
+                rest.append(key)
+        positions = self._positions(rest)
+        found = positions >= 0
+        hits = [k for k, f in zip(rest, found.tolist()) if f]
+        out.update(zip(hits, self._values_at(positions[found])))
+        return out
+
+    def _iter_items(self, chunk: int = 4096) -> Iterator[tuple]:
         over, gone = self._over, self._gone
-        keys = hex_ids(self._keys)
-        for pos, key in enumerate(keys):
-            if key in over:
-                yield key, over[key]
-            elif key not in gone:
-                yield key, self._value(pos)
+        for begin in range(0, len(self._kinds), chunk):
+            positions = np.arange(begin, min(begin + chunk, len(self._kinds)))
+            keys = hex_ids(self._keys[positions])
+            values = self._values_at(positions)
+            for key, value in zip(keys, values):
+                if key in over:
+                    yield key, over[key]
+                elif key not in gone:
+                    yield key, value
         if self._added:
             for key, value in list(over.items()):
                 if self._find(key) is None:
@@ -268,10 +317,51 @@ class PackedIds(MutableMapping):
 
     def update_changed(self, values: Mapping) -> None:
         """Assigns only the values that differ from the current ones (a
-        batch's narrowed map holds every sample it saw)."""
+        batch's narrowed map holds every sample it saw); compared as
+        bytes, without decoding."""
+        items = [(k, v) for k, v in values.items() if k not in self._over]
         for key, value in values.items():
-            if key not in self or self[key] != value:
+            if key in self._over and self._over[key] != value:
                 self[key] = value
+        arrays = _encode(items)
+        if not len(self._kinds):
+            for key, value in items:
+                self[key] = value
+            return
+        if arrays is None:  # a value that cannot be packed: assigned
+            current = self.subset(k for k, _ in items)
+            for key, value in items:
+                if key not in current or current[key] != value:
+                    self[key] = value
+            return
+        _, kinds, counts, ids = arrays
+        positions = self._positions([k for k, _ in items])
+        found = positions >= 0
+        at = np.where(found, positions, 0)
+        same = (
+            found & (self._kinds[at] == kinds) & (self._counts[at] == counts)
+        )
+        same &= np.array([k not in self._gone for k, _ in items], bool)
+        counts = counts.astype(np.int64)
+        if counts.sum():
+            # per sample: ids equal where kind and count are
+            mine = _gather(self._starts[at], np.where(same, counts, 0))
+            theirs = _gather(
+                np.cumsum(counts) - counts, np.where(same, counts, 0)
+            )
+            equal = (self._ids[mine] == ids[theirs]).all(axis=1)
+            owner = np.repeat(np.arange(len(items)), np.where(same, counts, 0))
+            same &= np.bincount(owner[~equal], minlength=len(items)) == 0
+        for (key, value), unchanged in zip(items, same.tolist()):
+            if not unchanged:
+                self[key] = value
+
+
+def _gather(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Row indexes of the runs ``[start, start + count)``, in order."""
+    counts = counts.astype(np.int64)
+    first = np.cumsum(counts) - counts  # where each run lands
+    return np.repeat(starts - first, counts) + np.arange(int(counts.sum()))
 
 
 def pack_id_map(id_map: Optional[dict]) -> dict:
@@ -282,7 +372,10 @@ def pack_id_map(id_map: Optional[dict]) -> dict:
     out = {}
     for field, by_sample in id_map.items():
         packed = None
-        if not field.startswith("_"):  # _clips / _frames: FiftyOne's
+        # not _clips / _frames (FiftyOne's), nor frame fields (FiftyOne's
+        # merge changes their per-sample dicts in place), nor empty maps
+        # (nothing to gain; packed once filled, when the run is saved)
+        if by_sample and not field.startswith(("_", "frames.")):
             packed = PackedIds.pack(by_sample)
         out[field] = by_sample if packed is None else packed
     return out

@@ -219,11 +219,9 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
 def _narrow(by_sample, sample_ids: set):
     """A plain dict of the ``sample_ids`` entries of one field's map."""
     if isinstance(by_sample, packed_ids.PackedIds):
-        if len(sample_ids) < len(by_sample):
-            # looked up, not decoded whole (20 batches would decode the
-            # whole map 20 times)
-            return {s: by_sample[s] for s in sample_ids if s in by_sample}
-        return {s: v for s, v in by_sample.items() if s in sample_ids}
+        # looked up, not decoded whole (20 batches would decode the whole
+        # map 20 times)
+        return by_sample.subset(sample_ids)
     if isinstance(by_sample, dict):
         return {s: v for s, v in by_sample.items() if s in sample_ids}
     return by_sample

@@ -1,11 +1,14 @@
 """What loading a run's results record costs in memory (issue 14).
 
     FIFTYONE_DATABASE_URI=... python bench/record_memory.py 10000 100000
+    ... python bench/record_memory.py --random-ids 100000
 
 For each N: a persistent dataset ``record-mem-<N>`` of N samples with 10
 Detections each (no media: only the record matters), and a run of this
 plugin whose results record has the real shape of an annotated run
-(``id_map`` of every uploaded label id, ``task_map`` of N tasks), written
+(``id_map`` of every uploaded label id, ``task_map`` of N tasks; ``--random-ids``: random
+12-byte label ids instead, the worst case for the packed record's
+compression), written
 by the package on ``PYTHONPATH`` (so old and new code each write their own
 format). Then a FRESH child process measures its high-water mark
 (``VmHWM``) after importing FiftyOne, after
@@ -87,7 +90,7 @@ def build(n: int):
     return dataset, dict(zip(ids, labels))
 
 
-def write_record(n: int) -> int:
+def write_record(n: int, random_ids: bool = False) -> int:
     """Registers the run and saves its record with the package's own
     save; returns the record's JSON size in bytes."""
     import fiftyone.utils.annotations as foua
@@ -97,6 +100,10 @@ def write_record(n: int) -> int:
     )
 
     dataset, labels = build(n)
+    if random_ids:
+        labels = {
+            s: [os.urandom(12).hex() for _ in ids] for s, ids in labels.items()
+        }
     if KEY in dataset.list_annotation_runs():
         dataset.delete_annotation_run(KEY)
     schema = {
@@ -158,8 +165,10 @@ def main(argv: list) -> int:
     if argv and argv[0] == "--child":
         print("RECORD_MEMORY " + json.dumps(measure(int(argv[1]))))
         return 0
+    random_ids = "--random-ids" in argv
+    argv = [a for a in argv if a != "--random-ids"]
     for n in [int(a) for a in argv] or [10000, 100000]:
-        size = write_record(n)
+        size = write_record(n, random_ids)
         child = subprocess.run(
             [sys.executable, os.path.abspath(__file__), "--child", str(n)],
             capture_output=True,
@@ -171,6 +180,7 @@ def main(argv: list) -> int:
         ][-1]
         result = json.loads(line.split(" ", 1)[1])
         result["record_json_mb"] = round(size / 2**20, 2)
+        result["random_ids"] = random_ids
         result["load_results_delta_mb"] = round(
             result["after_load_results_mb"] - result["after_import_mb"], 1
         )

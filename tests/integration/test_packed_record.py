@@ -18,7 +18,6 @@ from fiftyone_labelstudio.backend.packed_ids import PackedIds
 from fiftyone_labelstudio.backend.packed_tasks import PackedTaskMap
 
 pytestmark = pytest.mark.integration
-assert load_with  # the fixture: both entry points
 
 KEY = "packed"
 

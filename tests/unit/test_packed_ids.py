@@ -99,7 +99,15 @@ def test_maps_that_cannot_be_packed_stay_plain():
     other = {"sample-1": "label-1"}
     upper = {str(ObjectId()).upper(): str(ObjectId())}
     clips = {str(ObjectId()): str(ObjectId())}
-    id_map = {"f": frames, "o": other, "u": upper, "_clips": clips}
+    frame_field = {str(ObjectId()): str(ObjectId())}
+    id_map = {
+        "f": frames,
+        "o": other,
+        "u": upper,
+        "_clips": clips,
+        "frames.gt": frame_field,
+        "empty": {},
+    }
     out = packed_ids.pack_id_map(id_map)
     assert all(out[k] is id_map[k] for k in id_map)
     # an assigned value that cannot be packed is serialized plainly
@@ -163,3 +171,37 @@ def test_old_records_still_read():
         "gt": {sample: [label]}
     }
     assert packed_tasks.task_map_from_record(record["task_map"]) == {7: sample}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    by_sample=_FIELDS,
+    changes=st.dictionaries(_OIDS, _VALUES, max_size=10),
+    kept=st.lists(st.integers(0, 100), max_size=10),
+    deleted=st.lists(st.integers(0, 100), max_size=3),
+)
+def test_update_changed_sets_exactly_what_differs(
+    by_sample, changes, kept, deleted
+):
+    """A batch's narrowed map (unchanged samples and changed ones) put
+    back: the result is ``dict.update``'s and only changes are set."""
+    packed = PackedIds.pack(by_sample)
+    keys = list(by_sample)
+    plain = dict(by_sample)
+    for i in deleted:
+        if keys and keys[i % len(keys)] in plain:
+            del plain[keys[i % len(keys)]]
+            del packed[keys[i % len(keys)]]
+    narrowed = {
+        keys[i % len(keys)]: by_sample[keys[i % len(keys)]]
+        for i in kept
+        if keys
+    }
+    narrowed.update(changes)
+    before, gone = dict(packed._over), set(packed._gone)
+    packed.update_changed(narrowed)
+    plain.update(narrowed)
+    assert packed == plain
+    differs = {k for k, v in narrowed.items() if by_sample.get(k, 0) != v}
+    differs |= {k for k in narrowed if k not in by_sample}
+    assert set(packed._over) - set(before) <= differs | gone
