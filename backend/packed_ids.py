@@ -5,9 +5,10 @@ strings: 39 MB of JSON in the run's record and ~+200 MB of Python objects
 when FiftyOne loads the record whole. Here each ObjectId is 12 bytes in a
 numpy array: :class:`PackedIds` holds one field's ``{sample id: label id,
 [label ids], True or None}`` (a dict-like mapping that decodes one sample
-on access; assignments go to a small overlay, folded back in now and then),
-in the record it is zlib-compressed byte columns in base64 (ObjectIds made by one process share
-their timestamp and random bytes: ~2 bytes an id).
+on access; assignments go to a small overlay, folded back in now and then).
+In the record it is zlib-compressed byte columns in base64 (ObjectIds made
+by one process share their timestamp and random bytes: a few bits an id;
+random ids ~16 bytes).
 
 Only maps whose every key and id is a 24-character lowercase hex string
 are packed (frame fields' nested dicts, clips/frames maps and anything
