@@ -147,10 +147,8 @@ class PackedIds(MutableMapping):
             self._stuck = True
             return False
         keep = np.ones(len(self._kinds), bool)
-        for key in list(self._over) + list(self._gone):
-            pos = self._find(key)
-            if pos is not None:
-                keep[pos] = False
+        positions = self._positions(list(self._over) + list(self._gone))
+        keep[positions[positions >= 0]] = False
         keys, kinds, counts, ids = arrays
         kept_ids = self._ids[np.repeat(keep, self._counts)]
         self.__init__(
