@@ -18,6 +18,7 @@ import fiftyone.core.labels as fol
 import fiftyone.utils.annotations as foua
 
 from fiftyone_labelstudio.backend import bulk_merge
+from fiftyone_labelstudio.backend.packed_ids import PackedIds
 
 pytestmark = pytest.mark.integration
 
@@ -131,9 +132,20 @@ def scenarios(draw, label_type):
     return values, id_map, anno_dict, info
 
 
-def _run(merge, values, id_map, anno_dict, info, label_type, raw=False):
+def _run(
+    merge,
+    values,
+    id_map,
+    anno_dict,
+    info,
+    label_type,
+    raw=False,
+    packed=False,
+):
     """Raw field documents and id_map after ``merge``; sample ids by
-    position, fresh ids given to duplicated new labels as "new"."""
+    position, fresh ids given to duplicated new labels as "new". With
+    ``packed``, the run's id_map field is a :class:`PackedIds` (as our
+    results hold it)."""
     dataset = fo.Dataset("bulk-merge-%s" % uuid.uuid4().hex)
     try:
         dataset.add_sample_field(
@@ -151,11 +163,12 @@ def _run(merge, values, id_map, anno_dict, info, label_type, raw=False):
             ]
         )
         by_pos = dict(enumerate(sample_ids))
+        by_sample = {by_pos[p]: copy.deepcopy(v) for p, v in id_map.items()}
+        if packed:
+            by_sample = PackedIds.pack(by_sample)
+            assert by_sample is not None
         results = foua.AnnotationResults(
-            dataset,
-            None,
-            "k",
-            {FIELD: {by_pos[p]: copy.deepcopy(v) for p, v in id_map.items()}},
+            dataset, None, "k", {FIELD: by_sample}
         )
         as_anno = _raw_doc if raw else _clone
         annos = {
@@ -247,6 +260,22 @@ def test_bulk_merge_equals_fiftyone_merge(label_type, anno_form, data):
     expected = _run(foua._merge_labels, *args)
     actual = _run(_bulk_merge, *args, raw=anno_form == "raw documents")
     assert actual == expected
+
+
+@pytest.mark.parametrize("label_type", list(LIST_TYPES) + list(SINGLE_TYPES))
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_merges_of_a_packed_id_map_equal_plain_ones(label_type, data):
+    """FiftyOne's merge and ours read and update the packed id_map of
+    our results exactly as a plain dict."""
+    args = data.draw(scenarios(label_type)) + (label_type,)
+    expected = _run(foua._merge_labels, *args)
+    assert _run(foua._merge_labels, *args, packed=True) == expected
+    assert _run(_bulk_merge, *args, packed=True) == expected
 
 
 def _bulk_merge(*args, **kwargs):
