@@ -10,7 +10,9 @@ fails with a bare ``AttributeError`` from mongoengine's GridFS proxy.
 Here the order is: write the new file, point the run document at it, then
 delete the old file. A kill before the run document is saved leaves the
 old results (and an unreferenced new file); a kill after leaves the new
-ones. Same arguments and effects as FiftyOne's function otherwise, and
+ones. Each file is tagged with its run document's id (``RUN_TAG``, stable
+across renames), so the next save of the run deletes what a killed save
+left behind. Same arguments and effects as FiftyOne's function otherwise, and
 the same bytes: the JSON is encoded in pieces straight into the file
 (FiftyOne's ``json_util.dumps`` holds a converted copy of the record and
 its whole text at once: ~100 MB more at the end of a 100k-task load).
@@ -25,6 +27,8 @@ from bson import json_util
 
 # Bytes written to GridFS at a time
 PIECE_BYTES = 1 << 20
+# Field of our GridFS files: the id of the run document they belong to
+RUN_TAG = "fols_run"
 
 
 def save_run_results(
@@ -44,16 +48,18 @@ def save_run_results(
             % (method_cls._run_str().capitalize(), key)
         )
 
+    tag = {RUN_TAG: str(run_doc.id)}
+    new_id = None
     if run_results is None:
         run_doc.results = None
         run_doc.results_meta = {}
     else:
         try:
-            new_id = _write_pieces(proxy.fs, run_results.serialize())
+            new_id = _write_pieces(proxy.fs, run_results.serialize(), tag)
         except ValueError:
             # a non-finite float: json_util writes it as {"$numberDouble"}
             data = json_util.dumps(run_results.serialize()).encode()
-            new_id = proxy.fs.put(data, content_type="application/json")
+            new_id = proxy.fs.put(data, content_type="application/json", **tag)
         # the proxy now names the new file; the old one stays until the
         # run document no longer points at it
         proxy.grid_id = new_id
@@ -68,11 +74,15 @@ def save_run_results(
     run_doc.save()
     if old_id is not None:
         proxy.fs.delete(old_id)
+    if proxy is not None:
+        # files of this run a killed save wrote and never pointed at
+        for stale in proxy.fs.find({**tag, "_id": {"$ne": new_id}}):
+            proxy.fs.delete(stale._id)
 
 
-def _write_pieces(fs, record) -> object:
+def _write_pieces(fs, record, tag: dict) -> object:
     """Writes ``record`` as one GridFS file, in pieces; returns its id."""
-    new_file = fs.new_file(content_type="application/json")
+    new_file = fs.new_file(content_type="application/json", **tag)
     try:
         for piece in json_pieces(record):
             new_file.write(piece)

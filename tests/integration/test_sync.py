@@ -14,8 +14,10 @@ import time
 
 import pytest
 
+import fiftyone.core.odm as foo
 import fiftyone_labelstudio as fols
 from fiftyone_labelstudio.backend import sync_state
+from fiftyone_labelstudio.backend.results_store import RUN_TAG
 from fiftyone_labelstudio.backend.locks import COLLECTION as LOCKS
 
 from test_backend_common import (
@@ -348,6 +350,14 @@ def test_run_killed_while_saving_stays_loadable(
     fols.load_annotations(dataset, KEY, **creds(ls_server))
     assert _label(dataset, samples[0].id) == ["dog"]
     assert _label(dataset, samples[2].id) == ["dog"]
+    # the file the killed save wrote and never pointed at is gone: the
+    # run's only results file is the one its document names
+    run_doc = dataset._doc.annotation_runs[KEY]
+    files = foo.get_db_conn()["fs.files"]
+    tagged = [
+        f["_id"] for f in files.find({RUN_TAG: str(run_doc.id)}, {"_id": 1})
+    ]
+    assert tagged == [run_doc.results.grid_id]
     result = fols.sync(dataset, KEY, every=0.3, until=2, **creds(ls_server))
     assert result["state"] == "deadline"
     assert "round failed" not in caplog.text
