@@ -2,9 +2,9 @@
 
 ``fiftyone_labelstudio.load_annotations`` (``bulk_load.py``) reads the
 run's tasks through the sync export in requests of
-``exports.IDS_PER_REQUEST`` task ids, fetched one at a time while it reads
-(no request grows with the project, and never more than one page of export
-text is held), converts each task as it is parsed and, every
+``exports.IDS_PER_REQUEST`` task ids, the next page fetched while this one
+is read (no request grows with the project, and never more than two pages
+of export text are held), converts each task as it is parsed and, every
 ``BATCH_TASKS`` tasks, hands the labels of that batch to the merge. So
 neither the export nor the loaded labels are ever held whole.
 

@@ -10,8 +10,8 @@ per-annotator loads and the status read a run's tasks through:
   project: every task of it.
 - **reading them**: one export (:func:`export_run_tasks`), by task ids
   (:func:`read_tasks`, what an incremental load changed), or page by page
-  (:func:`pages`, ``per_request`` ids a request, each made when the
-  previous page has been read: no request grows with the project).
+  (:func:`pages`, ``per_request`` ids a request, the next one made while
+  this page is read: no request grows with the project).
 - **the annotation per task**: :func:`latest_annotation` (the latest
   non-cancelled one, or a named annotator's), :func:`latest_by_annotator`
   (every person's latest), :func:`find_user` (who ``annotator=`` names).
@@ -22,6 +22,7 @@ per-annotator loads and the status read a run's tasks through:
 
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator, Optional
 
 from .. import constants
@@ -92,18 +93,38 @@ def read_tasks(client, results, ids=None, **export_kwargs):
 
 def pages(results, ids: list, per_request: int) -> Iterator[dict]:
     """The tasks of ``ids`` (annotations only), one sync-export request
-    of ``per_request`` ids at a time, made when the previous page has
-    been read."""
+    of ``per_request`` ids at a time. The next page's request runs in a
+    worker thread while this page's tasks are converted and merged (Label
+    Studio's export and the client's work overlap instead of taking
+    turns); at most two pages of export text are held."""
     client = project_client(results)
-    for start in range(0, len(ids), per_request):
-        chunk = ids[start : start + per_request]
+    chunks = [
+        ids[start : start + per_request]
+        for start in range(0, len(ids), per_request)
+    ]
+
+    def fetch(chunk):
+        return client.export_tasks(
+            results.project_id, ids=chunk, predictions=False, stream=True
+        )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(fetch, chunks[0]) if chunks else None
         try:
-            page = client.export_tasks(
-                results.project_id, ids=chunk, predictions=False, stream=True
-            )
-        except LabelStudioNotFoundError:
-            raise project_gone(results) from None
-        yield from page
+            for k in range(len(chunks)):
+                try:
+                    page = pending.result()
+                except LabelStudioNotFoundError:
+                    raise project_gone(results) from None
+                pending = None
+                if k + 1 < len(chunks):
+                    pending = pool.submit(fetch, chunks[k + 1])
+                yield from page
+        finally:
+            if pending is not None and not pending.cancel():
+                # the reader stopped early: wait for the request in
+                # flight, drop its answer (and any error it had)
+                pending.exception()
 
 
 def several_task_samples(task_map: dict) -> set:

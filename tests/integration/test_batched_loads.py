@@ -8,6 +8,9 @@ Every other load test runs the batched path too (``load_with``'s "bulk
 merge" case uses batches of 2 samples).
 """
 
+import threading
+import time
+
 import fiftyone as fo
 import pytest
 
@@ -126,3 +129,44 @@ def test_failed_read_after_merged_batches_then_rerun(
     assert snapshot(dataset, ["gt"]) == after
     assert dataset.load_annotation_results(KEY).id_map == id_map
     assert {s.id for s in samples} == set(id_map["gt"])
+
+
+def test_next_page_is_requested_while_this_page_is_read(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    """run_tasks.pages: the export request of page k + 1 is made while
+    the tasks of page k are still being read (Label Studio's export and
+    the client's conversion overlap); the pages' tasks are all there, in
+    order, and stopping early leaves no request behind."""
+    from fiftyone_labelstudio.backend import run_tasks
+
+    _setup(dataset, sample_images, ls_server, ls_client)
+    results = dataset.load_annotation_results(KEY, **creds(ls_server))
+    real = LabelStudioClient.export_tasks
+    asked, second_asked = [], threading.Event()
+
+    def export_tasks(self, project_id, ids=None, **kwargs):
+        asked.append(list(ids))
+        if len(asked) == 2:
+            second_asked.set()
+        return real(self, project_id, ids=ids, **kwargs)
+
+    ids = sorted(results.task_map)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(LabelStudioClient, "export_tasks", export_tasks)
+        tasks = run_tasks.pages(results, ids, 2)
+        first = next(tasks)
+        # page 1 is not read to its end, yet page 2 is being asked for
+        assert second_asked.wait(60)
+        rest = list(tasks)
+        assert [first["id"]] + [t["id"] for t in rest] == ids
+        assert asked == [ids[0:2], ids[2:4], ids[4:5]]
+
+        asked.clear()
+        second_asked.clear()
+        tasks = run_tasks.pages(results, ids, 2)
+        next(tasks)
+        assert second_asked.wait(60)
+        tasks.close()  # the request in flight is waited for
+        time.sleep(0.5)
+        assert asked == [ids[0:2], ids[2:4]]  # and none is made after it
