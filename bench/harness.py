@@ -195,7 +195,7 @@ class RssTracer:
                             if f.filename.startswith(REPO_DIR)
                             else os.path.basename(f.filename)
                         ),
-                        f.lineno,
+                        f.lineno or 0,  # None in some frames
                         f.name,
                     )
                     for f in stack[-14:]
