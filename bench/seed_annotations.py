@@ -83,6 +83,15 @@ def _is_helper(prediction: dict) -> bool:
     return str(prediction.get("model_version") or "").startswith(HUMAN_VERSION)
 
 
+def _originals(ls: RawLS, project_id: int) -> list:
+    """annotate()'s predictions, by task: the listing comes in table
+    order (PostgreSQL reuses the space of deleted helpers), and which task
+    gets which random edit must not depend on it."""
+    predictions = [p for p in ls.predictions(project_id) if not _is_helper(p)]
+    predictions.sort(key=lambda p: (p["task"], p["id"]))
+    return predictions
+
+
 def _convert(ls: RawLS, project_id: int, human: list, version: str) -> None:
     """Imports ``human`` (predictions of ``version``), turns them into
     annotations of their tasks only, and deletes them unless
@@ -135,7 +144,7 @@ def seed(project_id: int, ls: RawLS | None = None, seed: int = 0) -> dict:
     ls = ls or RawLS()
     rng = random.Random(seed)
     start = time.perf_counter()
-    predictions = [p for p in ls.predictions(project_id) if not _is_helper(p)]
+    predictions = _originals(ls, project_id)
     listed = time.perf_counter() - start
     _rounds(ls, project_id, predictions, rng, HUMAN_VERSION, start)
     project = ls.project(project_id)
@@ -155,7 +164,7 @@ def change(project_id: int, fraction: float, seed: int = 1) -> dict:
     ls = RawLS()
     rng = random.Random(seed)
     start = time.perf_counter()
-    predictions = [p for p in ls.predictions(project_id) if not _is_helper(p)]
+    predictions = _originals(ls, project_id)
     step = max(1, int(round(1 / fraction)))
     chosen = predictions[seed % step :: step]
     version = "%s-change-%d" % (HUMAN_VERSION, seed)
