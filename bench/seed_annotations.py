@@ -153,6 +153,7 @@ def seed(project_id: int, ls: RawLS | None = None, seed: int = 0) -> dict:
         "annotations": project["total_annotations_number"],
         "predictions": project.get("total_predictions_number"),
         "list_seconds": round(listed, 3),
+        "helpers_kept": bool(os.environ.get("BENCH_SEED_KEEP_HELPERS")),
         "seconds": round(time.perf_counter() - start, 3),
     }
 
