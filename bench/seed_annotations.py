@@ -32,7 +32,7 @@ from ls_raw import RawLS
 
 HUMAN_VERSION = "bench-human"
 # Tasks per round of import -> convert -> delete. Each request of a round
-# stays short (~3 s import, ~3 s convert, ~13 s delete per 1,000 tasks on
+# stays short (~3.5 s import, ~3.5 s convert, ~13-15 s delete per 1,000 tasks on
 # PostgreSQL); one action over 100k tasks ran past any client timeout.
 BATCH = 1000
 
