@@ -32,8 +32,9 @@ from ls_raw import RawLS
 
 HUMAN_VERSION = "bench-human"
 # Tasks per round of import -> convert -> delete. Each request of a round
-# stays short (~3.5 s import, ~3.5 s convert, ~13-15 s delete per 1,000 tasks on
-# PostgreSQL); one action over 100k tasks ran past any client timeout.
+# stays short (per 1,000 tasks on PostgreSQL: ~3.5 s import, ~3.5 s
+# convert, ~13-15 s delete); one action over 100k tasks ran past any
+# client timeout.
 BATCH = 1000
 
 
