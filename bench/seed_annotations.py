@@ -1,30 +1,41 @@
 """Gives every task of a project a human-like annotation, in bulk.
 
 Label Studio Community has no bulk annotation endpoint (one
-``POST /api/tasks/<id>/annotations`` costs 44-94 ms). This uses three bulk
-requests per batch instead:
+``POST /api/tasks/<id>/annotations`` costs 44-94 ms). This reads the
+predictions annotate() sent (``GET /api/predictions/?project=<id>``), then
+per round of ``BATCH`` tasks makes three bulk requests:
 
-1. ``GET /api/predictions/?project=<id>``: the boxes annotate() sent;
-2. ``POST /api/projects/<id>/import/predictions``: edited copies as
-   predictions of model version ``bench-human`` (per task: 7 boxes moved,
-   1 relabeled, 2 deleted, 2 new boxes with new 10-char ids: 10 boxes);
-3. data-manager action ``predictions_to_annotations`` for that version
-   (server-side ``bulk_create`` of the annotations), then
-   ``DELETE /api/projects/<id>/model-versions/`` removes the helper
-   predictions so only annotate()'s own prediction stays.
+1. ``POST /api/projects/<id>/import/predictions``: edited copies as
+   predictions of the round's model version ``bench-human-<k>`` (per
+   task: 7 boxes moved, 1 relabeled, 2 deleted, 2 new boxes with new
+   10-char ids: 10 boxes);
+2. data-manager action ``predictions_to_annotations`` for that version and
+   the round's task ids (server-side ``bulk_create`` of the annotations);
+3. ``DELETE /api/projects/<id>/model-versions/`` of that version, so only
+   annotate()'s own prediction stays (``BENCH_SEED_KEEP_HELPERS=1`` skips
+   it: two thirds of the time on PostgreSQL, at the cost of one extra
+   prediction id per task in exports).
 
-Works on projects of both backends (it only edits their results).
+Rounds keep every request short: one action over 100k tasks ran past the
+client's timeout. Works on projects of both backends (it only edits their
+results).
 """
 
+import os
 import random
 import string
+import sys
 import time
 
 from harness import CLASSES
 from ls_raw import RawLS
 
 HUMAN_VERSION = "bench-human"
-BATCH = 5000
+# Tasks per round of import -> convert -> delete. Each request of a round
+# stays short (per 1,000 tasks on PostgreSQL: ~3.5 s import, ~3.5 s
+# convert, ~13-15 s delete); one action over 100k tasks ran past any
+# client timeout.
+BATCH = 1000
 
 
 def _new_id(rng) -> str:
@@ -69,30 +80,81 @@ def edit_results(results: list, rng: random.Random) -> list:
     return edited
 
 
+def _is_helper(prediction: dict) -> bool:
+    return str(prediction.get("model_version") or "").startswith(HUMAN_VERSION)
+
+
+def _originals(ls: RawLS, project_id: int) -> list:
+    """annotate()'s predictions, by task: the listing comes in table
+    order (PostgreSQL reuses the space of deleted helpers), and which task
+    gets which random edit must not depend on it."""
+    predictions = [p for p in ls.predictions(project_id) if not _is_helper(p)]
+    predictions.sort(key=lambda p: (p["task"], p["id"]))
+    return predictions
+
+
+def _convert(ls: RawLS, project_id: int, human: list, version: str) -> None:
+    """Imports ``human`` (predictions of ``version``), turns them into
+    annotations of their tasks only, and deletes them unless
+    ``BENCH_SEED_KEEP_HELPERS`` is set."""
+    ls.import_predictions(project_id, human)
+    ls.post(
+        "/api/dm/actions",
+        params={"id": "predictions_to_annotations", "project": project_id},
+        json={
+            "selectedItems": {
+                "all": False,
+                "included": sorted({h["task"] for h in human}),
+            },
+            "model_version": version,
+        },
+    )
+    if not os.environ.get("BENCH_SEED_KEEP_HELPERS"):
+        # ~13 ms a prediction on PostgreSQL: Label Studio's pre_delete
+        # signal saves the task and the project summary twice, per row
+        ls.delete_model_version(project_id, version)
+
+
+def _rounds(ls, project_id, predictions, rng, version, start) -> None:
+    """Converts ``predictions``' edited copies, BATCH tasks a round, each
+    round under its own model version (its delete touches only its own
+    rows); prints a line per round."""
+    total = len(predictions)
+    for k, i in enumerate(range(0, total, BATCH)):
+        batch_version = "%s-%d" % (version, k)
+        human = [
+            {
+                "task": p["task"],
+                "model_version": batch_version,
+                "result": edit_results(p["result"], rng),
+            }
+            for p in predictions[i : i + BATCH]
+        ]
+        _convert(ls, project_id, human, batch_version)
+        print(
+            "  seed: %d/%d tasks, %.1f s"
+            % (min(i + BATCH, total), total, time.perf_counter() - start),
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def seed(project_id: int, ls: RawLS | None = None, seed: int = 0) -> dict:
     """Annotates every task that has a prediction; returns counts and
     seconds."""
     ls = ls or RawLS()
     rng = random.Random(seed)
     start = time.perf_counter()
-    predictions = ls.predictions(project_id)
-    human = [
-        {
-            "task": p["task"],
-            "model_version": HUMAN_VERSION,
-            "result": edit_results(p["result"], rng),
-        }
-        for p in predictions
-        if p.get("model_version") != HUMAN_VERSION
-    ]
-    for i in range(0, len(human), BATCH):
-        ls.import_predictions(project_id, human[i : i + BATCH])
-    ls.predictions_to_annotations(project_id, HUMAN_VERSION)
-    ls.delete_model_version(project_id, HUMAN_VERSION)
+    predictions = _originals(ls, project_id)
+    listed = time.perf_counter() - start
+    _rounds(ls, project_id, predictions, rng, HUMAN_VERSION, start)
     project = ls.project(project_id)
     return {
         "tasks": project["task_number"],
         "annotations": project["total_annotations_number"],
+        "predictions": project.get("total_predictions_number"),
+        "list_seconds": round(listed, 3),
+        "helpers_kept": bool(os.environ.get("BENCH_SEED_KEEP_HELPERS")),
         "seconds": round(time.perf_counter() - start, 3),
     }
 
@@ -104,36 +166,11 @@ def change(project_id: int, fraction: float, seed: int = 1) -> dict:
     ls = RawLS()
     rng = random.Random(seed)
     start = time.perf_counter()
-    predictions = [
-        p
-        for p in ls.predictions(project_id)
-        if p.get("model_version") != HUMAN_VERSION
-    ]
+    predictions = _originals(ls, project_id)
     step = max(1, int(round(1 / fraction)))
     chosen = predictions[seed % step :: step]
     version = "%s-change-%d" % (HUMAN_VERSION, seed)
-    human = [
-        {
-            "task": p["task"],
-            "model_version": version,
-            "result": edit_results(p["result"], rng),
-        }
-        for p in chosen
-    ]
-    for i in range(0, len(human), BATCH):
-        ls.import_predictions(project_id, human[i : i + BATCH])
-    ls.post(
-        "/api/dm/actions",
-        params={"id": "predictions_to_annotations", "project": project_id},
-        json={
-            "selectedItems": {
-                "all": False,
-                "included": [p["task"] for p in chosen],
-            },
-            "model_version": version,
-        },
-    )
-    ls.delete_model_version(project_id, version)
+    _rounds(ls, project_id, chosen, rng, version, start)
     ls.close()
     return {
         "tasks_changed": len(chosen),
