@@ -53,6 +53,7 @@ def _convert_one(results, task, annotator_id, raw_fields, converted, counts):
             task.get("data"),
             annotation.get("result") or [],
             results.config.label_schema,
+            raw_fields,
         )
     except Exception as e:
         # Skipping the task would delete the sample's labels

@@ -7,6 +7,7 @@ a problem; nothing is dropped silently.
 
 from .classes import flat_classes, is_unknown_class
 from .names import control_name
+from .raw_detections import as_label
 from .results import clean_hints, is_label_id, parse_multi_region_id, report
 
 
@@ -66,7 +67,7 @@ def check_classes(
             continue
         # not a problem: the load's unexpected= decides (backend)
         bucket = unexpected.setdefault(field, {}).setdefault(return_type, {})
-        bucket[label.id] = label
+        bucket[label.id] = as_label(label)
     return kept
 
 

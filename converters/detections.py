@@ -22,6 +22,7 @@ from bson import ObjectId
 
 import fiftyone.core.labels as fol
 
+from .raw_detections import RawDetection
 from .results import (
     ResultError,
     clean_hints,
@@ -107,11 +108,16 @@ def from_ls_detections(
     results: list[dict],
     hints: dict | None = None,
     problems: list | None = None,
-) -> list[fol.Detection]:
-    """Detections from ``rectanglelabels`` results, ids kept."""
+    raw: bool = False,
+) -> list:
+    """Detections from ``rectanglelabels`` results, ids kept (``raw``:
+    boxes as :class:`.RawDetection` documents, for the bulk merge)."""
     hints = clean_hints(hints)
     labels = read_labels(
-        results, lambda result: _from_result(result, problems), hints, problems
+        results,
+        lambda result: _from_result(result, problems, raw),
+        hints,
+        problems,
     )
     seen = {label.id for label in labels}
     for label_id, hint in hints.items():
@@ -126,7 +132,7 @@ def from_ls_detections(
     return labels
 
 
-def _from_result(result, problems) -> fol.Detection:
+def _from_result(result, problems, raw=False):
     value = result_value(result, RESULT_TYPE)
     cls = region_label(value, RESULT_TYPE, problems, result)
     x, y, w, h = percent_box(value)
@@ -135,14 +141,18 @@ def _from_result(result, problems) -> fol.Detection:
     rotation = rotation_of(value)
     region_id = result_id(result)
     label_id = region_id if is_label_id(region_id) else new_label_id(region_id)
-    # the id given to the constructor: setting it afterwards costs 25% more
-    # (this runs once per box of a load)
-    label = fol.Detection(
-        _id=ObjectId(label_id),
-        label=cls,
-        bounding_box=[from_percent(v) for v in (x, y, w, h)],
-        confidence=result_score(result),
-    )
+    box = [from_percent(v) for v in (x, y, w, h)]
+    if raw:
+        label = RawDetection(label_id, cls, box, result_score(result))
+    else:
+        # the id given to the constructor: setting it afterwards costs 25%
+        # more (this runs once per box of a load)
+        label = fol.Detection(
+            _id=ObjectId(label_id),
+            label=cls,
+            bounding_box=box,
+            confidence=result_score(result),
+        )
     if rotation != 0:
         label[ROTATION_ATTR] = rotation
     return label

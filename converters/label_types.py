@@ -105,8 +105,11 @@ def field_label_hints(value, info, width, height) -> dict:
     return {}
 
 
-def from_ls_field(results, info, class_ids, hints, problems, owners=None):
-    """The labels (or scalar) of one field's results (load)."""
+def from_ls_field(
+    results, info, class_ids, hints, problems, owners=None, raw=False
+):
+    """The labels (or scalar) of one field's results (load); ``raw``:
+    boxes as raw documents (:mod:`.raw_detections`)."""
     label_type = info["type"]
     if label_type in ("classification", "classifications"):
         return cc.from_ls_classifications(
@@ -116,7 +119,7 @@ def from_ls_field(results, info, class_ids, hints, problems, owners=None):
             problems=problems,
         )
     if label_type in ("detection", "detections"):
-        return dc.from_ls_detections(results, hints, problems)
+        return dc.from_ls_detections(results, hints, problems, raw)
     if label_type in ("polyline", "polylines", "polygon", "polygons"):
         return pc.from_ls_polylines(
             results,

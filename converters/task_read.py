@@ -50,8 +50,15 @@ _UNEXPECTED_TYPES = {
 }
 
 
-def task_to_labels(task_data: dict, results: list, label_schema: dict):
-    """``(labels, problems, unexpected)`` of one annotation (see above)."""
+def task_to_labels(
+    task_data: dict,
+    results: list,
+    label_schema: dict,
+    raw_fields: frozenset = frozenset(),
+):
+    """``(labels, problems, unexpected)`` of one annotation (see above).
+    Boxes of ``raw_fields`` without attributes may come as raw documents
+    (:class:`.RawDetection`: ``to_mongo()`` as a Detection's)."""
     # task data can be edited in Label Studio: trust no shape in it
     meta = mapping(mapping(task_data).get(META_KEY))
     class_ids = mapping(meta.get("class_ids"))
@@ -92,15 +99,19 @@ def task_to_labels(task_data: dict, results: list, label_schema: dict):
         field_hints = ck.field_hints(hints.get(field), field, problems)
         sent = ck.sent_ids(rs, field_ids, field_hints)
         owners = {}
+        with_attributes = bool(
+            by_attr_field.get(field) or ac.field_attributes(field, info)
+        )
         if info["type"] == "segmentation":
             value = _segmentation(
                 rs, info, field_hints, problems, unexpected, field
             )
         else:
+            raw = field in raw_fields and not with_attributes
             value = from_ls_field(
-                rs, info, field_ids, field_hints, problems, owners
+                rs, info, field_ids, field_hints, problems, owners, raw
             )
-        if by_attr_field.get(field) or ac.field_attributes(field, info):
+        if with_attributes:
             _owners_of(rs, owners)
             ac.apply_attributes(
                 value if isinstance(value, list) else [],
