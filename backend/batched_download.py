@@ -43,9 +43,11 @@ from .task_labels import convert_task
 
 logger = logging.getLogger(__name__)
 
-# Tasks converted before their labels are merged (10 boxes a task: ~25 MB
-# of raw label documents; the merge writes 1,000 samples a round trip)
-BATCH_TASKS = 5000
+# Tasks converted before their labels are merged. Measured (one server,
+# 10 boxes a task): peak RSS 376 / 418 MB at 10k / 100k tasks with 2,000,
+# 402 / 506 MB with 5,000 (the process's memory settles higher the more a
+# batch holds), the same load time.
+BATCH_TASKS = 2000
 
 
 def supported(results, options: LoadOptions) -> bool:
