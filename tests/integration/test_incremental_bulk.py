@@ -176,3 +176,29 @@ def test_unread_task_at_a_dense_stamp_is_read(
     assert labels[samples[-1].id] == ["dog"]
     assert all(labels[s.id] == ["cat"] for s in samples[:-1])
     _equals_full(dataset, load_with, ls_server)
+
+
+def test_listings_serialize_ids_and_stamps_only(
+    dataset, sample_images, ls_server, ls_client, ls_projects_guard
+):
+    """Label Studio builds every Data Manager column of a listed task
+    unless told otherwise (~2/3 of a listing's time): the listings of
+    changed tasks ask for the two fields they read, on every page."""
+    from fiftyone_labelstudio.backend.incremental import parse_stamp
+    from fiftyone_labelstudio.client import changes
+
+    _, results, tasks = boxes_run(
+        dataset, sample_images, ls_server, ls_client, KEY, N
+    )
+    pid = results.project_id
+    query = {"filters": {"conjunction": "and", "items": []}}
+    listed = list(
+        changes.listed_tasks(ls_client._transport, pid, query, "list", 2)
+    )
+    assert sorted(t["id"] for t in listed) == sorted(
+        t["id"] for t in tasks.values()
+    )
+    assert all(set(t) == {"id", "updated_at"} for t in listed)
+    newest = max(parse_stamp(t["updated_at"]) for t in listed)
+    latest = changes.latest_update(ls_client._transport, pid)
+    assert parse_stamp(latest) == newest
