@@ -4,11 +4,13 @@ zlib + base64 text."""
 
 import base64
 import zlib
-from typing import Optional
+from typing import Iterable, Optional
 
 import numpy as np
 
 MARK = "_packed"  # the key that tells a packed map from an old plain one
+# per-sample kinds of value of a packed id_map
+KIND_NONE, KIND_TRUE, KIND_ONE, KIND_LIST = 0, 1, 2, 3
 
 
 def is_packed(value) -> bool:
@@ -93,3 +95,43 @@ def unpack_column(text: str, dtype, rows: int, width: int = 0):
         out[:, j] = np.frombuffer(pending[:rows], np.uint8)
         pending = pending[rows:]
     return out
+
+
+def encode_values(items: Iterable) -> Optional[tuple]:
+    """``(keys, kinds, counts, ids)`` arrays of ``(sample id, value)``
+    pairs, or None when one of them cannot be packed."""
+    keys, kinds, counts, ids = [], [], [], []
+    for key, value in items:
+        keys.append(key)
+        if value is None:
+            kinds.append(KIND_NONE)
+            counts.append(0)
+        elif value is True:
+            kinds.append(KIND_TRUE)
+            counts.append(0)
+        elif type(value) is str:
+            kinds.append(KIND_ONE)
+            counts.append(1)
+            ids.append(value)
+        elif type(value) is list:
+            kinds.append(KIND_LIST)
+            counts.append(len(value))
+            ids.extend(value)
+        else:
+            return None
+    key_rows, id_rows = oid_rows(keys), oid_rows(ids)
+    if key_rows is None or id_rows is None:
+        return None
+    return (
+        key_rows,
+        np.array(kinds, np.uint8),
+        np.array(counts, np.uint32),
+        id_rows,
+    )
+
+
+def gather_rows(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Row indexes of the runs ``[start, start + count)``, in order."""
+    counts = counts.astype(np.int64)
+    first = np.cumsum(counts) - counts  # where each run lands
+    return np.repeat(starts - first, counts) + np.arange(int(counts.sum()))

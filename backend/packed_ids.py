@@ -21,55 +21,29 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 
 from .packed_codec import (
+    KIND_NONE,
+    KIND_ONE,
+    KIND_TRUE,
     MARK,
+    encode_values,
+    gather_rows,
     format_error,
     hex_ids,
     is_packed,
     oid_bytes,
-    oid_rows,
     pack_column,
     unpack_column,
 )
 
 IDS_FORMAT = "packed-ids-1"
 
-# per-sample kinds of value
-_NONE, _TRUE, _ONE, _LIST = 0, 1, 2, 3
-# assignments kept aside before they are folded into the arrays
+# Assignments kept aside before they are folded into the arrays: at least
+# _MIN_OVERLAY, else 1/_OVERLAY_SHARE of the samples. Aside, a sample
+# costs ~1 KB of Python objects (10-20 ids); a fold copies the arrays
+# (12 B an id, ~15 ms at 1M ids). 1/8 held 12.5k samples aside at 100k
+# and the peak of a 100k load rose with them.
 _MIN_OVERLAY = 4096
-
-
-def _encode(items: Iterable) -> Optional[tuple]:
-    """``(keys, kinds, counts, ids)`` arrays of ``(sample id, value)``
-    pairs, or None when one of them cannot be packed."""
-    keys, kinds, counts, ids = [], [], [], []
-    for key, value in items:
-        keys.append(key)
-        if value is None:
-            kinds.append(_NONE)
-            counts.append(0)
-        elif value is True:
-            kinds.append(_TRUE)
-            counts.append(0)
-        elif type(value) is str:
-            kinds.append(_ONE)
-            counts.append(1)
-            ids.append(value)
-        elif type(value) is list:
-            kinds.append(_LIST)
-            counts.append(len(value))
-            ids.extend(value)
-        else:
-            return None
-    key_rows, id_rows = oid_rows(keys), oid_rows(ids)
-    if key_rows is None or id_rows is None:
-        return None
-    return (
-        key_rows,
-        np.array(kinds, np.uint8),
-        np.array(counts, np.uint32),
-        id_rows,
-    )
+_OVERLAY_SHARE = 64
 
 
 class _Items(ItemsView):
@@ -97,6 +71,7 @@ class PackedIds(MutableMapping):
         self._gone = set()  # deleted keys of the arrays
         self._added = 0  # keys of _over that are not in the arrays
         self._stuck = False  # an assigned value cannot be packed
+        self._shared = False  # another map holds these arrays (copy())
 
     # -- building -----------------------------------------------------------
 
@@ -107,7 +82,7 @@ class PackedIds(MutableMapping):
             return by_sample
         if not isinstance(by_sample, dict):
             return None
-        arrays = _encode(by_sample.items())
+        arrays = encode_values(by_sample.items())
         return None if arrays is None else cls(*arrays)
 
     @classmethod
@@ -142,7 +117,7 @@ class PackedIds(MutableMapping):
         cannot be packed (they stay aside)."""
         if not self._over and not self._gone:
             return True
-        arrays = _encode(self._over.items())
+        arrays = encode_values(self._over.items())
         if arrays is None:
             self._stuck = True
             return False
@@ -150,12 +125,17 @@ class PackedIds(MutableMapping):
         positions = self._positions(list(self._over) + list(self._gone))
         keep[positions[positions >= 0]] = False
         keys, kinds, counts, ids = arrays
-        kept_ids = self._ids[np.repeat(keep, self._counts)]
+        # the kept ids go straight into the new array (no third copy)
+        kept_rows = np.repeat(keep, self._counts)
+        num_kept = int(kept_rows.sum())
+        all_ids = np.empty((num_kept + len(ids), 12), np.uint8)
+        np.compress(kept_rows, self._ids, axis=0, out=all_ids[:num_kept])
+        all_ids[num_kept:] = ids
         self.__init__(
             np.concatenate([self._keys[keep], keys]),
             np.concatenate([self._kinds[keep], kinds]),
             np.concatenate([self._counts[keep], counts]),
-            np.concatenate([kept_ids, ids]),
+            all_ids,
         )
         return True
 
@@ -199,15 +179,15 @@ class PackedIds(MutableMapping):
         total = int(counts.sum())
         text = ""
         if total:
-            rows = _gather(self._starts[positions], counts)
+            rows = gather_rows(self._starts[positions], counts)
             text = self._ids[rows].tobytes().hex()
         out, at = [], 0
         for kind, count in zip(kinds, counts.tolist()):
-            if kind == _NONE:
+            if kind == KIND_NONE:
                 out.append(None)
-            elif kind == _TRUE:
+            elif kind == KIND_TRUE:
                 out.append(True)
-            elif kind == _ONE:
+            elif kind == KIND_ONE:
                 out.append(text[at : at + 24])
             else:
                 out.append(
@@ -288,7 +268,7 @@ class PackedIds(MutableMapping):
             else:
                 self._gone.discard(key)
         self._over[key] = value
-        limit = max(_MIN_OVERLAY, len(self._kinds) // 8)
+        limit = max(_MIN_OVERLAY, len(self._kinds) // _OVERLAY_SHARE)
         if len(self._over) > limit and not self._stuck:
             self.compact()
 
@@ -306,13 +286,23 @@ class PackedIds(MutableMapping):
             raise KeyError(key)
 
     def copy(self) -> "PackedIds":
-        """An independent map (the arrays, never changed in place, are
-        shared)."""
+        """An independent map (the arrays are shared, and from then on
+        neither map changes them in place)."""
+        self._shared = True
         other = PackedIds.__new__(PackedIds)
         other.__dict__.update(self.__dict__)
         other._over = dict(self._over)
         other._gone = set(self._gone)
         return other
+
+    def _writable_ids(self) -> bool:
+        """Whether ids may be rewritten in place (the arrays are this
+        map's own; read-only ones are copied once)."""
+        if self._shared:
+            return False
+        if not self._ids.flags.writeable:
+            self._ids = self._ids.copy()
+        return True
 
     def update_changed(self, values: Mapping) -> None:
         """Assigns only the values that differ from the current ones (a
@@ -322,7 +312,7 @@ class PackedIds(MutableMapping):
         for key, value in values.items():
             if key in self._over and self._over[key] != value:
                 self[key] = value
-        arrays = _encode(items)
+        arrays = encode_values(items)
         if not len(self._kinds):
             for key, value in items:
                 self[key] = value
@@ -344,23 +334,24 @@ class PackedIds(MutableMapping):
         counts = counts.astype(np.int64)
         if counts.sum():
             # per sample: ids equal where kind and count are
-            mine = _gather(self._starts[at], np.where(same, counts, 0))
-            theirs = _gather(
-                np.cumsum(counts) - counts, np.where(same, counts, 0)
-            )
+            shaped = np.where(same, counts, 0)
+            mine = gather_rows(self._starts[at], shaped)
+            theirs = gather_rows(np.cumsum(counts) - counts, shaped)
             equal = (self._ids[mine] == ids[theirs]).all(axis=1)
-            owner = np.repeat(np.arange(len(items)), np.where(same, counts, 0))
-            same &= np.bincount(owner[~equal], minlength=len(items)) == 0
+            owner = np.repeat(np.arange(len(items)), shaped)
+            other = np.bincount(owner[~equal], minlength=len(items)) > 0
+            if other.any() and self._writable_ids():
+                # same kind and count, other ids (a batch that edited
+                # labels): rewritten where they are, so that the
+                # assignments aside (Python lists, folded by copying the
+                # whole arrays) do not grow with the run
+                rows = other[owner]
+                self._ids[mine[rows]] = ids[theirs[rows]]
+            else:
+                same &= ~other
         for (key, value), unchanged in zip(items, same.tolist()):
             if not unchanged:
                 self[key] = value
-
-
-def _gather(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Row indexes of the runs ``[start, start + count)``, in order."""
-    counts = counts.astype(np.int64)
-    first = np.cumsum(counts) - counts  # where each run lands
-    return np.repeat(starts - first, counts) + np.arange(int(counts.sum()))
 
 
 def pack_id_map(id_map: Optional[dict]) -> dict:

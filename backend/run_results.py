@@ -174,10 +174,11 @@ class LabelStudioAnnotationResults(foua.AnnotationResults):
             old = full.get(field)
             new = self.id_map.get(field)
             if isinstance(old, packed_ids.PackedIds) and new is not None:
-                # a new map, as for plain dicts (earlier references to
-                # the id_map keep what they saw); only changes are set
-                merged[field] = old.copy()
-                merged[field].update_changed(new)
+                # only changes are set, in place: the whole map is held
+                # here alone while narrowed, and a copy of it would be
+                # a second copy of its arrays at every fold
+                old.update_changed(new)
+                merged[field] = old
             elif isinstance(old, dict) and isinstance(new, dict):
                 merged[field] = {**old, **new}
             else:
